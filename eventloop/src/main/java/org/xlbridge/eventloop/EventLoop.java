@@ -1,0 +1,74 @@
+package org.xlbridge.eventloop;
+
+/**
+ * The Java form of libvirt's event implementation contract ({@code virEventRegisterImpl}): watches on
+ * file descriptors ("handles") and periodic timers ("timeouts"), dispatched by a loop thread.
+ *
+ * <p>Semantics every implementation honours (each one is a test of the conformance suite):
+ * <ol>
+ *   <li>{@code frequencyMs}: {@code -1} disabled; {@code 0} fires on every iteration; {@code N > 0} fires
+ *       every N ms, first at now+N. Timers are periodic until disabled or removed.
+ *       {@link #updateTimeout} re-bases: the next expiry is now+f.</li>
+ *   <li>A timer never fires before its expiry. Lateness is measured and reported.</li>
+ *   <li>Ids are positive, unique and never reused by one loop instance.</li>
+ *   <li>{@code update*} on an unknown or removed id is a no-op; {@code remove*} returns false for it.</li>
+ *   <li>Callbacks run on the loop thread with no loop lock held, and may call any method, including
+ *       removing their own registration.</li>
+ *   <li>After {@code remove*}, the {@link FreeCallback} runs exactly once, on the loop thread, after any
+ *       running callback of that registration has returned. {@link #close()} runs the outstanding ones.
+ *       A null {@code FreeCallback} is allowed.</li>
+ *   <li>Every method may be called from any thread; a change that makes the loop's next wakeup earlier,
+ *       or adds a handle, wakes a blocked loop.</li>
+ *   <li>A callback that throws is logged and counted; the loop goes on.</li>
+ *   <li>Bad arguments throw {@link IllegalArgumentException}; using a closed loop throws
+ *       {@link IllegalStateException}; a native failure throws {@link EventLoopException}. Nothing
+ *       half-registers.</li>
+ *   <li>{@link #stats()} reports live timeouts, live handles, dispatches, callback failures and frees
+ *       still pending.</li>
+ * </ol>
+ */
+public interface EventLoop extends AutoCloseable {
+
+    /**
+     * Watches {@code fd} for {@code events} (a mask of {@link HandleEvents} bits).
+     *
+     * @return the watch id, positive and never reused by this loop
+     */
+    int addHandle(int fd, int events, HandleCallback cb, FreeCallback ff);
+
+    /** Changes the events watched; a no-op for an unknown or removed watch. */
+    void updateHandle(int watch, int events);
+
+    /** Stops watching; the free callback runs later on the loop thread. False for an unknown watch. */
+    boolean removeHandle(int watch);
+
+    /**
+     * Adds a periodic timer.
+     *
+     * @param frequencyMs -1 disabled, 0 every iteration, N &gt; 0 every N ms (first at now+N)
+     * @return the timer id, positive and never reused by this loop
+     */
+    int addTimeout(int frequencyMs, TimeoutCallback cb, FreeCallback ff);
+
+    /** Changes the frequency and re-bases the expiry to now+frequency; a no-op for an unknown timer. */
+    void updateTimeout(int timer, int frequencyMs);
+
+    /** Removes the timer; the free callback runs later on the loop thread. False for an unknown timer. */
+    boolean removeTimeout(int timer);
+
+    /** Runs one iteration: blocks until something is due or a wakeup, then dispatches what is ready. */
+    void runOnce();
+
+    /** Iterates until {@link #stop()}. */
+    void run();
+
+    /** Asks {@link #run()} to return; callable from any thread, wakes a blocked loop. */
+    void stop();
+
+    /** A snapshot of the loop's counters. */
+    EventLoopStats stats();
+
+    /** Stops the loop, then runs every outstanding {@link FreeCallback} exactly once. Idempotent. */
+    @Override
+    void close();
+}
