@@ -1,0 +1,26 @@
+package org.xlbridge.eventloop.poll;
+
+import org.xlbridge.eventloop.FreeCallback;
+
+/**
+ * What timers and handles have in common: an id that is never reused, the free callback, and the
+ * "removed" mark that turns every later update into a no-op.
+ *
+ * <p>Locking: {@link #removed} is guarded by the owning {@link PollEventLoop}'s loop lock; the final
+ * fields need no lock.
+ */
+abstract class Registration {
+    final int id;
+    /** May be null: nothing to free. */
+    final FreeCallback free;
+    /** Guarded by the loop lock. Set once by remove* or close; never cleared. */
+    boolean removed;
+
+    Registration(int id, FreeCallback free) {
+        this.id = id;
+        this.free = free;
+    }
+
+    /** "timer" or "handle", for logs. */
+    abstract String kind();
+}

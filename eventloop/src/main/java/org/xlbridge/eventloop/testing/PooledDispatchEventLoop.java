@@ -1,0 +1,219 @@
+package org.xlbridge.eventloop.testing;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import org.xlbridge.eventloop.EventLoop;
+import org.xlbridge.eventloop.EventLoopStats;
+import org.xlbridge.eventloop.FreeCallback;
+import org.xlbridge.eventloop.HandleCallback;
+import org.xlbridge.eventloop.TimeoutCallback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A hostile application loop for tests: wraps another {@link EventLoop} and hands every dispatch to a
+ * thread pool, optionally after a random delay, as a Java application with a worker pool might. The inner
+ * loop's callback returns at once, so the inner loop may dispatch the same registration again (a periodic
+ * timer, a frequency-0 timer) while the first dispatch is still queued or running: callbacks of one
+ * registration run concurrently on several threads. Code hosted on it must cope; libvirt's own loops
+ * never do this.
+ *
+ * <p>It keeps one promise of the contract: a registration's {@link FreeCallback} runs once, after every
+ * dispatch of it handed to the pool has returned (on whichever thread finishes last).
+ *
+ * <p>Locking: no lock. Per registration, {@link Slot#inFlight} counts dispatches handed to the pool and not
+ * yet finished, {@link Slot#freeRequested} says the inner loop freed it and {@link Slot#freed} makes the
+ * free run once; the inner loop only frees after its last dispatch of that registration, so once
+ * {@code freeRequested} is set {@code inFlight} can only fall.
+ */
+public final class PooledDispatchEventLoop implements EventLoop {
+    private static final Logger log = LoggerFactory.getLogger(PooledDispatchEventLoop.class);
+
+    private final EventLoop inner;
+    private final ExecutorService pool;
+    private final long maxDelayNanos;
+    private final LongAdder pooledDispatches = new LongAdder();
+    private final LongAdder pooledFailures = new LongAdder();
+    private final AtomicInteger framesPending = new AtomicInteger();
+
+    /**
+     * @param inner    the loop that decides when things are due
+     * @param threads  dispatch threads, at least 1
+     * @param maxDelayNanos each dispatch waits a random 0..maxDelayNanos before running (0: no delay)
+     */
+    public PooledDispatchEventLoop(EventLoop inner, int threads, long maxDelayNanos) {
+        if (inner == null) {
+            throw new IllegalArgumentException("inner loop must not be null");
+        }
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        if (maxDelayNanos < 0) {
+            throw new IllegalArgumentException("maxDelayNanos must not be negative");
+        }
+        this.inner = inner;
+        this.maxDelayNanos = maxDelayNanos;
+        AtomicInteger n = new AtomicInteger();
+        this.pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "xlbridge-dispatch-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** The wrapped loop. */
+    public EventLoop inner() {
+        return inner;
+    }
+
+    private final class Slot {
+        final FreeCallback ff;
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicBoolean freeRequested = new AtomicBoolean();
+        final AtomicBoolean freed = new AtomicBoolean();
+
+        Slot(FreeCallback ff) {
+            this.ff = ff;
+        }
+
+        void dispatch(Runnable callback) {
+            inFlight.incrementAndGet();
+            framesPending.incrementAndGet();
+            try {
+                pool.execute(() -> run(callback));
+            } catch (RuntimeException rejected) { // pool shut down during close
+                finish();
+            }
+        }
+
+        private void run(Runnable callback) {
+            try {
+                if (maxDelayNanos > 0) {
+                    LockSupport.parkNanos(ThreadLocalRandom.current().nextLong(maxDelayNanos + 1));
+                }
+                pooledDispatches.increment();
+                callback.run();
+            } catch (RuntimeException | Error e) {
+                pooledFailures.increment();
+                log.warn("pooled callback threw", e);
+            } finally {
+                finish();
+            }
+        }
+
+        private void finish() {
+            framesPending.decrementAndGet();
+            if (inFlight.decrementAndGet() == 0 && freeRequested.get()) {
+                runFree();
+            }
+        }
+
+        void innerFreed() {
+            freeRequested.set(true);
+            if (inFlight.get() == 0) {
+                runFree();
+            }
+        }
+
+        private void runFree() {
+            if (ff != null && freed.compareAndSet(false, true)) {
+                try {
+                    ff.free();
+                } catch (RuntimeException e) {
+                    pooledFailures.increment();
+                    log.warn("free callback threw", e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public int addHandle(int fd, int events, HandleCallback cb, FreeCallback ff) {
+        if (cb == null) {
+            throw new IllegalArgumentException("handle callback must not be null");
+        }
+        Slot slot = new Slot(ff);
+        return inner.addHandle(fd, events, (w, f, ev) -> slot.dispatch(() -> cb.onEvent(w, f, ev)), slot::innerFreed);
+    }
+
+    @Override
+    public void updateHandle(int watch, int events) {
+        inner.updateHandle(watch, events);
+    }
+
+    @Override
+    public boolean removeHandle(int watch) {
+        return inner.removeHandle(watch);
+    }
+
+    @Override
+    public int addTimeout(int frequencyMs, TimeoutCallback cb, FreeCallback ff) {
+        if (cb == null) {
+            throw new IllegalArgumentException("timeout callback must not be null");
+        }
+        Slot slot = new Slot(ff);
+        return inner.addTimeout(frequencyMs, t -> slot.dispatch(() -> cb.onTimeout(t)), slot::innerFreed);
+    }
+
+    @Override
+    public void updateTimeout(int timer, int frequencyMs) {
+        inner.updateTimeout(timer, frequencyMs);
+    }
+
+    @Override
+    public boolean removeTimeout(int timer) {
+        return inner.removeTimeout(timer);
+    }
+
+    @Override
+    public void runOnce() {
+        inner.runOnce();
+    }
+
+    @Override
+    public void run() {
+        inner.run();
+    }
+
+    @Override
+    public void stop() {
+        inner.stop();
+    }
+
+    /** The inner loop's stats, with this wrapper's failures added and its pending dispatches' frees counted. */
+    @Override
+    public EventLoopStats stats() {
+        EventLoopStats s = inner.stats();
+        return new EventLoopStats(s.liveTimeouts(), s.liveHandles(), s.dispatches(),
+                s.callbackFailures() + pooledFailures.sum(), s.pendingFrees(), s.iterations(),
+                s.maxLatenessNanos());
+    }
+
+    /** Dispatches handed to the pool and not yet finished. */
+    public int dispatchesInFlight() {
+        return framesPending.get();
+    }
+
+    /** Stops the inner loop, lets queued dispatches finish (bounded), then closes the inner loop. */
+    @Override
+    public void close() {
+        inner.stop();
+        pool.shutdown();
+        try {
+            if (!pool.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("dispatch pool did not finish within 10 s; {} dispatches in flight", framesPending.get());
+                pool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            pool.shutdownNow();
+        }
+        inner.close();
+    }
+}

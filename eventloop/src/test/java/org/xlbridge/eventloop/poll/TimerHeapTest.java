@@ -1,0 +1,180 @@
+package org.xlbridge.eventloop.poll;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+class TimerHeapTest {
+    /** The reference order: expiry (by subtraction, as the heap does), then id. */
+    private static final Comparator<TimerNode> ORDER = (a, b) -> {
+        long d = a.expiryNanos - b.expiryNanos;
+        return d < 0 ? -1 : d > 0 ? 1 : Integer.compare(a.id, b.id);
+    };
+
+    @Test
+    void randomOperationsMatchASortedReferenceAndKeepTheHeapAndIndexInvariants() {
+        for (long seed = 1; seed <= 5; seed++) {
+            runRandomOperations(new SplittableRandom(seed), 0L, 4_000);
+        }
+    }
+
+    @Test
+    void expiriesAroundLongOverflowStillOrderBySubtraction() {
+        runRandomOperations(new SplittableRandom(99), Long.MAX_VALUE - 500_000L, 2_000);
+    }
+
+    @Test
+    void tiesPopInIdOrder() {
+        TimerHeap heap = new TimerHeap();
+        List<TimerNode> nodes = new ArrayList<>();
+        for (int id = 1; id <= 50; id++) {
+            nodes.add(node(id, 1000));
+        }
+        // Insert in a scrambled order; ties must still come out by id.
+        SplittableRandom random = new SplittableRandom(7);
+        List<TimerNode> scrambled = new ArrayList<>(nodes);
+        for (int i = scrambled.size() - 1; i > 0; i--) {
+            int j = random.nextInt(i + 1);
+            TimerNode t = scrambled.get(i);
+            scrambled.set(i, scrambled.get(j));
+            scrambled.set(j, t);
+        }
+        scrambled.forEach(heap::add);
+        checkInvariants(heap);
+        for (int id = 1; id <= 50; id++) {
+            assertThat(heap.poll().id).isEqualTo(id);
+        }
+        assertThat(heap.poll()).isNull();
+    }
+
+    @Test
+    void changedMovesANodeBothWays() {
+        TimerHeap heap = new TimerHeap();
+        List<TimerNode> nodes = new ArrayList<>();
+        for (int id = 1; id <= 31; id++) {
+            TimerNode n = node(id, id * 10L);
+            nodes.add(n);
+            heap.add(n);
+        }
+        TimerNode last = nodes.get(30);
+        last.expiryNanos = 0;
+        heap.changed(last);
+        checkInvariants(heap);
+        assertThat(heap.peek()).isSameAs(last);
+        last.expiryNanos = 1_000_000;
+        heap.changed(last);
+        checkInvariants(heap);
+        assertThat(heap.peek().id).isEqualTo(1);
+    }
+
+    @Test
+    void misuseIsRejected() {
+        TimerHeap heap = new TimerHeap();
+        TimerNode a = node(1, 5);
+        assertThatThrownBy(() -> heap.remove(a)).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> heap.changed(a)).isInstanceOf(IllegalStateException.class);
+        heap.add(a);
+        assertThatThrownBy(() -> heap.add(a)).isInstanceOf(IllegalStateException.class);
+        heap.remove(a);
+        assertThat(a.heapIndex).isEqualTo(-1);
+        assertThat(heap.isEmpty()).isTrue();
+    }
+
+    @Test
+    void clearTakesEveryNodeOut() {
+        TimerHeap heap = new TimerHeap();
+        List<TimerNode> nodes = new ArrayList<>();
+        for (int id = 1; id <= 40; id++) {
+            TimerNode n = node(id, 40 - id);
+            nodes.add(n);
+            heap.add(n);
+        }
+        heap.clear();
+        assertThat(heap.size()).isZero();
+        assertThat(nodes).allSatisfy(n -> assertThat(n.heapIndex).isEqualTo(-1));
+    }
+
+    private static void runRandomOperations(SplittableRandom random, long base, int operations) {
+        TimerHeap heap = new TimerHeap();
+        TreeSet<TimerNode> model = new TreeSet<>(ORDER);
+        List<TimerNode> inHeap = new ArrayList<>();
+        List<TimerNode> outOfHeap = new ArrayList<>();
+        int nextId = 1;
+        for (int op = 0; op < operations; op++) {
+            int kind = random.nextInt(10);
+            if (kind < 4 || inHeap.isEmpty()) { // add (a new node, or one taken out earlier)
+                TimerNode n = !outOfHeap.isEmpty() && random.nextBoolean()
+                        ? outOfHeap.remove(random.nextInt(outOfHeap.size()))
+                        : node(nextId++, 0);
+                // A small key range makes ties common.
+                n.expiryNanos = base + random.nextInt(200) * 1000L;
+                heap.add(n);
+                model.add(n);
+                inHeap.add(n);
+            } else if (kind < 7) { // change the key of a node in the heap
+                TimerNode n = inHeap.get(random.nextInt(inHeap.size()));
+                model.remove(n);
+                n.expiryNanos = base + random.nextInt(200) * 1000L;
+                heap.changed(n);
+                model.add(n);
+            } else if (kind < 9) { // remove an arbitrary node
+                TimerNode n = inHeap.remove(random.nextInt(inHeap.size()));
+                heap.remove(n);
+                model.remove(n);
+                assertThat(n.heapIndex).isEqualTo(-1);
+                outOfHeap.add(n);
+            } else { // poll the minimum
+                TimerNode expected = model.pollFirst();
+                TimerNode actual = heap.poll();
+                assertThat(actual).isSameAs(expected);
+                inHeap.remove(actual);
+                assertThat(actual.heapIndex).isEqualTo(-1);
+                outOfHeap.add(actual);
+            }
+            assertThat(heap.size()).isEqualTo(model.size());
+            if (!model.isEmpty()) {
+                assertThat(heap.peek()).isSameAs(model.first());
+                assertThat(heap.peekExpiry()).isEqualTo(model.first().expiryNanos);
+            }
+            checkInvariants(heap);
+        }
+        List<TimerNode> drained = new ArrayList<>();
+        TimerNode n;
+        while ((n = heap.poll()) != null) {
+            drained.add(n);
+        }
+        assertThat(drained).containsExactlyElementsOf(model);
+    }
+
+    /** Every slot's key equals its node's expiry, every node knows its slot, and no child sorts before its parent. */
+    static void checkInvariants(TimerHeap heap) {
+        for (int i = 0; i < heap.size(); i++) {
+            TimerNode n = heap.nodeAt(i);
+            if (n.heapIndex != i) {
+                throw new AssertionError("slot " + i + " holds " + n + " whose index field says " + n.heapIndex);
+            }
+            if (heap.keyAt(i) != n.expiryNanos) {
+                throw new AssertionError("slot " + i + " has key " + heap.keyAt(i) + " but holds " + n);
+            }
+            if (i > 0) {
+                TimerNode parent = heap.nodeAt((i - 1) / 2);
+                if (ORDER.compare(parent, n) >= 0) {
+                    throw new AssertionError("slot " + i + " (" + n + ") sorts before its parent " + parent);
+                }
+            }
+        }
+    }
+
+    private static TimerNode node(int id, long expiry) {
+        TimerNode n = new TimerNode(id, t -> { }, null);
+        n.frequencyMs = 1;
+        n.expiryNanos = expiry;
+        return n;
+    }
+}
