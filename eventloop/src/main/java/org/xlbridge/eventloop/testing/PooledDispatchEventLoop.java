@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * registration run concurrently on several threads. Code hosted on it must cope; libvirt's own loops
  * never do this.
  *
- * <p>It keeps one promise of the contract: a registration's {@link FreeCallback} runs once, after every
+ * <p>At most two dispatches of one registration are queued or running at a time; further ticks of the
+ * inner loop are skipped (counted in {@link #skippedTicks()}), so a frequency-0 timer cannot flood the
+ * queue. It keeps one promise of the contract: a registration's {@link FreeCallback} runs once, after every
  * dispatch of it handed to the pool has returned (on whichever thread finishes last).
  *
  * <p>Locking: no lock. Per registration, {@link Slot#inFlight} counts dispatches handed to the pool and not
@@ -40,6 +42,9 @@ public final class PooledDispatchEventLoop implements EventLoop {
     private final long maxDelayNanos;
     private final LongAdder pooledDispatches = new LongAdder();
     private final LongAdder pooledFailures = new LongAdder();
+    private final LongAdder skippedTicks = new LongAdder();
+    /** Dispatches of one registration that may be queued or running at once. */
+    static final int MAX_IN_FLIGHT = 2;
     private final AtomicInteger framesPending = new AtomicInteger();
 
     /**
@@ -83,6 +88,13 @@ public final class PooledDispatchEventLoop implements EventLoop {
         }
 
         void dispatch(Runnable callback) {
+            // At most MAX_IN_FLIGHT dispatches of one registration are queued or running: enough for
+            // concurrent duplicates, without a frequency-0 timer flooding the queue with millions of
+            // ticks and starving every other registration (a tick that finds the pool busy is skipped).
+            if (inFlight.get() >= MAX_IN_FLIGHT) {
+                skippedTicks.increment();
+                return;
+            }
             inFlight.incrementAndGet();
             framesPending.incrementAndGet();
             try {
@@ -193,6 +205,11 @@ public final class PooledDispatchEventLoop implements EventLoop {
         return new EventLoopStats(s.liveTimeouts(), s.liveHandles(), s.dispatches(),
                 s.callbackFailures() + pooledFailures.sum(), s.pendingFrees(), s.iterations(),
                 s.maxLatenessNanos());
+    }
+
+    /** Inner-loop dispatches dropped because the registration already had MAX_IN_FLIGHT in the pool. */
+    public long skippedTicks() {
+        return skippedTicks.sum();
     }
 
     /** Dispatches handed to the pool and not yet finished. */

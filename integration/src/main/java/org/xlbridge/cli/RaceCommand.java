@@ -1,0 +1,74 @@
+package org.xlbridge.cli;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.xlbridge.driver.DriverConfig;
+import org.xlbridge.driver.LoopKind;
+import org.xlbridge.race.RaceOptions;
+import org.xlbridge.race.RaceReport;
+import org.xlbridge.race.RaceRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code xlbridge race}: the race demonstration and invariant check. Exit 0 iff no invariant was violated. */
+@Command(name = "race", mixinStandardHelpOptions = true,
+        description = {"Workers register libxl time events with short random deadlines and deregister many of",
+                "them right at the moment the loop dispatches them, so that modify(ASAP) races the dispatch.",
+                "An invariant checker counts violations of I1-I8. Exit code 0 iff none."})
+public final class RaceCommand implements Callable<Integer> {
+    @Option(names = "--loop", defaultValue = "embedded", description = "embedded, libvirt or auto (default ${DEFAULT-VALUE})")
+    String loop;
+
+    @Option(names = "--protocol", defaultValue = "asap-modify", description = "asap-modify or legacy (default ${DEFAULT-VALUE})")
+    String protocol;
+
+    @Option(names = "--dispatch-threads", defaultValue = "1",
+            description = "1: the loop thread dispatches; N>1: a pooled, delaying dispatcher with N threads (default ${DEFAULT-VALUE})")
+    int dispatchThreads;
+
+    @Option(names = "--duration", defaultValue = "20s", description = "how long workers register, e.g. 20s, 500ms, 2m (default ${DEFAULT-VALUE})")
+    String duration;
+
+    @Option(names = "--workers", defaultValue = "4", description = "toolstack worker threads (default ${DEFAULT-VALUE})")
+    int workers;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of the workers' random choices (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+        RaceOptions options;
+        try {
+            options = new RaceOptions(LoopKind.parse(loop), DriverConfig.parseProtocol(protocol), dispatchThreads,
+                    parseDuration(duration), workers, seed);
+        } catch (IllegalArgumentException e) {
+            System.err.println("xlbridge race: " + e.getMessage());
+            return 2;
+        }
+        RaceReport report = new RaceRunner(options, System.out).run();
+        System.out.print(report.table());
+        return report.passed() ? 0 : 1;
+    }
+
+    /** "20s", "500ms", "2m", or an ISO-8601 duration such as "PT20S". */
+    static Duration parseDuration(String text) {
+        String t = text.trim().toLowerCase(java.util.Locale.ROOT);
+        try {
+            if (t.startsWith("pt") || t.startsWith("p")) {
+                return Duration.parse(text.trim().toUpperCase(java.util.Locale.ROOT));
+            }
+            if (t.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            }
+            if (t.endsWith("s")) {
+                return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+            }
+            if (t.endsWith("m")) {
+                return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
+            }
+            return Duration.ofSeconds(Long.parseLong(t));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("cannot read duration '" + text + "': use e.g. 20s, 500ms, 2m");
+        }
+    }
+}

@@ -1,0 +1,299 @@
+package org.xlbridge.race;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Guice;
+import com.google.inject.Injector;
+import com.google.inject.Module;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import com.google.inject.util.Modules;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.HdrHistogram.Histogram;
+import org.xlbridge.driver.BridgeListener;
+import org.xlbridge.driver.BridgeStats;
+import org.xlbridge.driver.DriverConfig;
+import org.xlbridge.driver.DriverConfigModule;
+import org.xlbridge.driver.DriverRuntime;
+import org.xlbridge.driver.EventLoopModule;
+import org.xlbridge.driver.LibxlDriverModule;
+import org.xlbridge.eventloop.EventLoop;
+import org.xlbridge.eventloop.EventLoopStats;
+import org.xlbridge.eventloop.testing.PooledDispatchEventLoop;
+import org.xlbridge.libxl.LibxlContext;
+import org.xlbridge.libxl.LibxlException;
+import org.xlbridge.libxl.LibxlStats;
+import org.xlbridge.libxl.TimeEvent;
+import org.xlbridge.libxl.TimeSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The race harness behind {@code xlbridge race}: toolstack worker threads register libxl time events with
+ * short random deadlines and deregister a share of them just before, at or after their deadline, so that
+ * modify(ASAP) overlaps the loop's dispatch of the same timeout as often as possible. An
+ * {@link InvariantChecker} watches the bridge and the events and counts violations of I1–I8.
+ *
+ * <p>Three kinds of step, chosen at random per event: let it fire (40%); hold the ctx lock across the
+ * moment the loop starts dispatching it, then deregister and register the next event inside the same
+ * lock hold (30%: this is what makes the race frequent, and under the legacy protocol hands the recycled
+ * token straight to the new event); deregister at a random offset around the deadline (30%).
+ *
+ * <p>Locking: workers share only the ctx (its own lock) and the checker (atomics); the counters here
+ * are atomics.
+ */
+public final class RaceRunner {
+    private static final Logger log = LoggerFactory.getLogger(RaceRunner.class);
+    /** Longest time a worker holds the ctx lock waiting for the dispatch to begin. */
+    private static final long MAX_HOLD_NANOS = 3_000_000;
+    /** How long an event may stay unfired past its deadline before I5 counts it. */
+    private static final long LIVENESS_BOUND_NANOS = 2_000_000_000L;
+    /** Delay bound of the pooled dispatcher (random per dispatch). */
+    private static final long POOL_MAX_DELAY_NANOS = 200_000;
+
+    private final RaceOptions options;
+    private final PrintStream progress;
+    private final AtomicLong registrations = new AtomicLong();
+    private final AtomicLong deregistrations = new AtomicLong();
+    private volatile boolean stopping;
+
+    /**
+     * @param progress where to print a progress line each second, or null for none
+     */
+    public RaceRunner(RaceOptions options, PrintStream progress) {
+        this.options = options;
+        this.progress = progress;
+    }
+
+    /** Runs the race and returns the report. */
+    public RaceReport run() throws InterruptedException {
+        DriverConfig config = DriverConfig.defaults().withLoop(options.loop()).withProtocol(options.protocol());
+        InvariantChecker checker = new InvariantChecker(options.protocol(), TimeSource.SYSTEM, 997);
+        Injector injector = Guice.createInjector(
+                new DriverConfigModule(config),
+                loopModule(options.dispatchThreads()),
+                Modules.override(new LibxlDriverModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(BridgeListener.class).toInstance(checker);
+                    }
+                }));
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+        LibxlContext ctx = runtime.context();
+        checker.attach(ctx);
+        runtime.start();
+
+        List<Thread> threads = new ArrayList<>();
+        List<Worker> workers = new ArrayList<>();
+        long start = System.nanoTime();
+        long end = start + options.duration().toNanos();
+        for (int i = 0; i < options.workers(); i++) {
+            Worker w = new Worker(ctx, checker, new SplittableRandom(options.seed() + i), end);
+            workers.add(w);
+            Thread t = new Thread(w, "xlbridge-worker-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        long nextProgress = start + 1_000_000_000L;
+        while (System.nanoTime() < end) {
+            long now = System.nanoTime();
+            if (now >= nextProgress) {
+                if (progress != null) {
+                    printProgress(now - start, runtime, checker);
+                }
+                nextProgress += 1_000_000_000L;
+            }
+            LockSupport.parkNanos(Math.min(end, nextProgress) - now);
+        }
+        for (Thread t : threads) {
+            t.join(LIVENESS_BOUND_NANOS / 1_000_000 + 5_000);
+            if (t.isAlive()) {
+                stopping = true;
+                checker.quiescenceViolation(Invariant.I5, t.getName() + " did not finish");
+            }
+        }
+        Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+
+        // Quiescence: close the ctx, let the loop free everything, then check I4 before the loop stops.
+        ctx.close();
+        if (!runtime.bridge().awaitDrained(Duration.ofSeconds(10))) {
+            checker.quiescenceViolation(Invariant.I4, "bridge not drained 10 s after ctx close: "
+                    + runtime.bridge().stats());
+        }
+        EventLoopStats loopStats = awaitLoopQuiet(runtime.loop());
+        BridgeStats bridgeStats = runtime.bridge().stats();
+        LibxlStats ctxStats = ctx.stats();
+        runtime.close();
+        checkQuiescence(checker, loopStats, bridgeStats, ctxStats);
+
+        Histogram h = checker.latenessMicros(null);
+        return new RaceReport(options, elapsed, registrations.get(), deregistrations.get(),
+                checker.firedEvents(), bridgeStats.timeoutsRegistered(), bridgeStats.modifyAsapCalls(),
+                bridgeStats.modifyWhileFiring(), bridgeStats.legacyDeregisterCalls(),
+                bridgeStats.duplicateDispatches(), ctxStats.staleTimeoutsDiscarded(), checker.reentrancyProbes(),
+                h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getMaxValue(),
+                checker.violations(), checker.samples());
+    }
+
+    private static Module loopModule(int dispatchThreads) {
+        if (dispatchThreads <= 1) {
+            return new EventLoopModule();
+        }
+        return Modules.override(new EventLoopModule()).with(new AbstractModule() {
+            @Provides
+            @Singleton
+            EventLoop pooled(DriverConfig config) {
+                return new PooledDispatchEventLoop(EventLoopModule.create(config.loop()), dispatchThreads,
+                        POOL_MAX_DELAY_NANOS);
+            }
+        });
+    }
+
+    private static EventLoopStats awaitLoopQuiet(EventLoop loop) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        EventLoopStats s = loop.stats();
+        while ((s.liveTimeouts() != 0 || s.liveHandles() != 0 || s.pendingFrees() != 0)
+                && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+            s = loop.stats();
+        }
+        return s;
+    }
+
+    private static void checkQuiescence(InvariantChecker checker, EventLoopStats loop, BridgeStats bridge,
+                                        LibxlStats ctx) {
+        if (loop.liveTimeouts() != 0 || loop.liveHandles() != 0 || loop.pendingFrees() != 0) {
+            checker.quiescenceViolation(Invariant.I4, "loop not empty at quiescence: " + loop);
+        }
+        if (bridge.liveTimeouts() != 0 || bridge.liveFds() != 0 || checker.liveRegistrations() != 0) {
+            checker.quiescenceViolation(Invariant.I4, "bridge registrations live at quiescence: " + bridge);
+        }
+        if (ctx.timeoutNexiInUse() != 0 || ctx.fdNexiInUse() != 0 || ctx.registeredTimeEvents() != 0
+                || ctx.registeredFdEvents() != 0) {
+            checker.quiescenceViolation(Invariant.I4, "ctx busy at quiescence: " + ctx);
+        }
+    }
+
+    private void printProgress(long elapsedNanos, DriverRuntime runtime, InvariantChecker checker) {
+        BridgeStats b = runtime.bridge().stats();
+        long v = checker.violations().values().stream().mapToLong(Long::longValue).sum();
+        progress.printf("[%3ds] registrations=%d deregistrations=%d modify(ASAP)=%d races=%d stale=%d violations=%d%n",
+                elapsedNanos / 1_000_000_000L, registrations.get(), deregistrations.get(), b.modifyAsapCalls(),
+                b.modifyWhileFiring(), runtime.context().stats().staleTimeoutsDiscarded(), v);
+        progress.flush();
+    }
+
+    /** One toolstack thread. */
+    private final class Worker implements Runnable {
+        private final LibxlContext ctx;
+        private final InvariantChecker checker;
+        private final SplittableRandom random;
+        private final long end;
+        private final TimeEvent event;
+        private InvariantChecker.EventRecord current; // confined to this worker's thread
+
+        Worker(LibxlContext ctx, InvariantChecker checker, SplittableRandom random, long end) {
+            this.ctx = ctx;
+            this.checker = checker;
+            this.random = random;
+            this.end = end;
+            this.event = ctx.newTimeEvent();
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (System.nanoTime() < end && !stopping) {
+                    if (current == null || current.finished()) {
+                        if (!register()) {
+                            continue;
+                        }
+                    }
+                    step();
+                }
+                if (current != null) {
+                    awaitFinished(current);
+                }
+            } catch (RuntimeException e) {
+                log.error("worker failed", e);
+                checker.quiescenceViolation(Invariant.I5, Thread.currentThread().getName() + " failed: " + e);
+            }
+        }
+
+        /** Registers {@link #event} with a deadline 0.2–3 ms ahead. Call with or without the ctx lock. */
+        private boolean register() {
+            long deadline = System.nanoTime() + 200_000 + random.nextLong(2_800_000);
+            InvariantChecker.EventRecord rec = checker.registering(deadline);
+            try {
+                event.registerAbs(deadline, (ev, requested, rc) -> checker.fired(rec, requested));
+            } catch (LibxlException e) {
+                log.warn("register failed: {}", e.toString());
+                return false;
+            } finally {
+                checker.registered();
+            }
+            current = rec;
+            registrations.incrementAndGet();
+            return true;
+        }
+
+        private void step() {
+            InvariantChecker.EventRecord rec = current;
+            int choice = random.nextInt(100);
+            if (choice < 40) {
+                awaitFinished(rec);
+            } else if (choice < 70) {
+                parkUntil(rec.deadlineNanos - 100_000);
+                ctx.withLock(() -> {
+                    long giveUp = System.nanoTime() + MAX_HOLD_NANOS;
+                    while (!rec.dispatchStarted() && !rec.finished() && System.nanoTime() < giveUp) {
+                        Thread.onSpinWait();
+                    }
+                    if (cancel(rec)) {
+                        register(); // inside the same lock hold: the freshest token goes to the new event
+                    }
+                });
+            } else {
+                parkUntil(rec.deadlineNanos - 500_000 + random.nextLong(2_000_000));
+                ctx.withLock(() -> cancel(rec));
+            }
+        }
+
+        /** Deregisters the current event if it is still registered. Call with the ctx lock held. */
+        private boolean cancel(InvariantChecker.EventRecord rec) {
+            if (!event.isRegistered()) {
+                return false;
+            }
+            event.deregister();
+            checker.cancelled(rec);
+            deregistrations.incrementAndGet();
+            return true;
+        }
+
+        private void awaitFinished(InvariantChecker.EventRecord rec) {
+            long giveUp = rec.deadlineNanos + LIVENESS_BOUND_NANOS;
+            while (!rec.finished()) {
+                if (System.nanoTime() > giveUp) {
+                    checker.quiescenceViolation(Invariant.I5, "event not fired " + LIVENESS_BOUND_NANOS / 1_000_000
+                            + " ms after its deadline");
+                    ctx.withLock(() -> cancel(rec));
+                    return;
+                }
+                LockSupport.parkNanos(20_000);
+            }
+        }
+
+        private void parkUntil(long nanoTime) {
+            long wait;
+            while ((wait = nanoTime - System.nanoTime()) > 0) {
+                LockSupport.parkNanos(wait);
+            }
+        }
+    }
+}
