@@ -20,7 +20,10 @@ public final class FdEvent {
     int fd = -1;
     /** The watched poll(2) bits. Guarded by the ctx lock. */
     int events;
-    /** Bumped on every registration, so a poll request made for an earlier one is not applied to this one. Guarded by the ctx lock. */
+    /**
+     * Bumped on every registration, so a poll request made for an earlier one is not applied to this one. Guarded by
+     * the ctx lock.
+     */
     long generation;
     /** Guarded by the ctx lock; null when not registered. */
     FdEventCallback callback;

@@ -39,13 +39,14 @@ import org.xlbridge.posix.Posix;
  * clock must not wrap; {@link System#nanoTime()} does not in practice).
  *
  * <p>Locking rules. One {@link ReentrantLock}, the ctx lock (libxl's {@code CTX_LOCK}), guards every mutable field
- * of the ctx, of its nexi and of its events. Every public method takes it. The application's hooks are always
- * called with it held; event callbacks run with it held, as in libxl, and may register and deregister events.
+ * of the ctx, of its nexi and of its events; every method that reads or changes that state takes it. The
+ * application's hooks are always called with it held; event callbacks run with it held, as in libxl, and may
+ * register and deregister events.
  * {@link #occurredTimeout} and {@link #occurredFd} take it too: called from another thread while a hook runs, they
  * wait; called from inside a hook (the same thread, which already holds the reentrant lock) they throw
  * {@link IllegalStateException} instead of corrupting state, which is libxl's {@code osevent_in_hook} assertion.
  * So an application must not make a hook wait for a thread that is calling into the ctx (libxl_event.h's lock
- * hierarchy, option (a)). Only {@link #closed} is also read without the lock (it is volatile).
+ * hierarchy, option (a)). Only the {@code closed} flag is also read without the lock (it is volatile).
  */
 public final class LibxlContext implements AutoCloseable {
     private static final AtomicInteger INSTANCES = new AtomicInteger();
@@ -73,17 +74,26 @@ public final class LibxlContext implements AutoCloseable {
     private final NexusPool<TimeoutToken> timeoutNexi = new NexusPool<>(id -> new TimeoutToken(this, id));
     /** Guarded by the ctx lock. */
     private final NexusPool<FdToken> fdNexi = new NexusPool<>(id -> new FdToken(this, id));
-    /** Registered finite time events, earliest deadline first, then registration order (libxl's etimes). Guarded by the ctx lock. */
+    /**
+     * Registered finite time events, earliest deadline first, then registration order (libxl's etimes). Guarded by the
+     * ctx lock.
+     */
     private final TreeSet<TimeEvent> timers = new TreeSet<>(
             Comparator.<TimeEvent>comparingLong(e -> e.deadline).thenComparingLong(e -> e.seq));
-    /** Registered infinite time events: nothing to watch, but close() must still account for them. Guarded by the ctx lock. */
+    /**
+     * Registered infinite time events: nothing to watch, but close() must still account for them. Guarded by the ctx
+     * lock.
+     */
     private final Set<TimeEvent> infiniteTimers = new LinkedHashSet<>();
     /** Registered fd events (libxl's efds). Guarded by the ctx lock. */
     private final Set<FdEvent> fdEvents = new LinkedHashSet<>();
     /** Last registration sequence number handed out. Guarded by the ctx lock. */
     private long registrationSeq;
 
-    /** The poll-style wakeup pipe, made by the first beforePoll; -1 until then and after close. Guarded by the ctx lock. */
+    /**
+     * The poll-style wakeup pipe, made by the first beforePoll; -1 until then and after close. Guarded by the ctx
+     * lock.
+     */
     private int wakeupReadFd = -1;
     /** Guarded by the ctx lock. */
     private int wakeupWriteFd = -1;

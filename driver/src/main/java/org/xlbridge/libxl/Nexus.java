@@ -18,7 +18,10 @@ abstract sealed class Nexus<E> permits TimeoutToken, FdToken {
 
     /** The event this nexus serves, or null once that event was deregistered. Guarded by the ctx lock. */
     E event;
-    /** The application's registration object ("for_app") from the last successful register/modify hook. Guarded by the ctx lock. */
+    /**
+     * The application's registration object ("for_app") from the last successful register/modify hook. Guarded by the
+     * ctx lock.
+     */
     Object forApp;
     /** True while the nexus is out of its pool (possibly only held by the application). Guarded by the ctx lock. */
     boolean inUse;

@@ -18,15 +18,26 @@ public final class TimeEvent {
 
     /** Guarded by the ctx lock. */
     boolean registered;
-    /** True for a registration with negative ms: it never fires and asks the application for nothing. Guarded by the ctx lock. */
+    /**
+     * True for a registration with negative ms: it never fires and asks the application for nothing. Guarded by the
+     * ctx lock.
+     */
     boolean infinite;
-    /** Deadline of the current or most recent registration; Long.MAX_VALUE if infinite or never registered. Guarded by the ctx lock. */
+    /**
+     * Deadline of the current or most recent registration; Long.MAX_VALUE if infinite or never registered. Guarded by
+     * the ctx lock.
+     */
     long deadline = Long.MAX_VALUE;
-    /** Registration sequence number: orders equal deadlines, and identifies the registration. Guarded by the ctx lock. */
+    /**
+     * Registration sequence number: orders equal deadlines, and identifies the registration. Guarded by the ctx lock.
+     */
     long seq;
     /** Guarded by the ctx lock; null when not registered. */
     TimeEventCallback callback;
-    /** The nexus held by the application for this registration, or null (no hooks, infinite, not registered). Guarded by the ctx lock. */
+    /**
+     * The nexus held by the application for this registration, or null (no hooks, infinite, not registered). Guarded
+     * by the ctx lock.
+     */
     TimeoutToken nexus;
 
     TimeEvent(LibxlContext ctx) {

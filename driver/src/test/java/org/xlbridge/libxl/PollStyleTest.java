@@ -176,16 +176,25 @@ class PollStyleTest {
 
     @Test
     void anEventAddedWhileTheApplicationPollsWakesItUp() throws Exception {
-        try (LibxlContext ctx = pollOnlyCtx(); PollFds pfds = new PollFds(2)) {
+        try (LibxlContext ctx = pollOnlyCtx(); TestPipe escape = TestPipe.open(); PollFds pfds = new PollFds(4)) {
             PollRequest req = ctx.beforePoll();
             assertThat(req.timeoutMs()).isEqualTo(-1);
             req.fill(pfds, 0);
+            // The application's own fd next to libxl's: here, a way to end the poll if the wakeup never comes,
+            // so that pfds is never freed under a poll(2) still running.
+            pfds.set(req.size(), escape.readFd(), Posix.POLLIN);
             CompletableFuture<Integer> poller = CompletableFuture.supplyAsync(
-                    () -> pfds.poll(req.size(), 10_000)); // would sleep 10 s on the stale set
+                    () -> pfds.poll(req.size() + 1, 10_000)); // would sleep 10 s on the stale set
+            int woken;
+            try {
+                ctx.newTimeEvent().registerRel(5, (ev, d, rc) -> { });
+                woken = poller.get(5, TimeUnit.SECONDS);
+            } finally {
+                escape.write(1);
+                poller.handle((n, e) -> n).get(15, TimeUnit.SECONDS);
+            }
 
-            ctx.newTimeEvent().registerRel(5, (ev, d, rc) -> { });
-
-            assertThat(poller.get(5, TimeUnit.SECONDS)).as("woken by the wakeup pipe").isEqualTo(1);
+            assertThat(woken).as("woken by the wakeup pipe alone").isEqualTo(1);
             int wake = req.size() - 1;
             assertThat(req.isWakeup(wake)).isTrue();
             assertThat(pfds.revents(wake) & Posix.POLLIN).isNotZero();
