@@ -1,0 +1,33 @@
+package org.xlbridge.eventloop.libvirt;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import org.junit.jupiter.api.Assumptions;
+
+/**
+ * Test support for every module: call {@link #assumeLibvirt()} first in a test (or its {@code @BeforeAll})
+ * that needs libvirt's loop. Without libvirt.so.0 the test is skipped, except on CI (environment variable
+ * {@code CI=true}), where a missing library fails the test: CI machines must have the Debian package
+ * libvirt0 installed, and a silently skipped suite proves nothing.
+ */
+public final class LibvirtAssumptions {
+    private LibvirtAssumptions() {
+    }
+
+    /** Skips (or, when {@code CI=true}, fails) the calling test if libvirt.so.0 cannot be loaded. */
+    public static void assumeLibvirt() {
+        assumeLibvirt(LibvirtEventLoop.isAvailable(), System.getenv("CI"));
+    }
+
+    /** The decision, with its inputs passed in so that it can be tested. */
+    static void assumeLibvirt(boolean available, String ciVariable) {
+        if (available) {
+            return;
+        }
+        String why = LibvirtNative.missingLibraryMessage(LibvirtNative.LIBRARY);
+        if ("true".equals(ciVariable)) {
+            fail("CI=true and " + why + ": libvirt0 must be installed on CI machines");
+        }
+        Assumptions.assumeTrue(false, "skipped: " + why);
+    }
+}
