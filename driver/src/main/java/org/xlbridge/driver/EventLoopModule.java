@@ -4,7 +4,7 @@ import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import org.xlbridge.eventloop.EventLoop;
-import org.xlbridge.eventloop.EventLoopException;
+import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
 import org.xlbridge.eventloop.poll.PollEventLoop;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,18 +26,19 @@ public final class EventLoopModule extends AbstractModule {
     /**
      * Makes a loop of the given kind.
      *
-     * @throws org.xlbridge.eventloop.EventLoopException for {@link LoopKind#LIBVIRT}, whose loop is not in
-     *         this build yet
+     * @throws org.xlbridge.eventloop.EventLoopException when {@link LoopKind#LIBVIRT} is asked for and
+     *         libvirt.so.0 cannot be loaded (the message names the Debian package libvirt0)
      */
     public static EventLoop create(LoopKind kind) {
         return switch (kind) {
             case EMBEDDED -> new PollEventLoop();
-            // LibvirtEventLoop has not landed in this tree (issue 2); until it does, 'libvirt' is refused
-            // with a clear error and 'auto' falls back to the embedded loop, as it will without libvirt0.
-            case LIBVIRT -> throw new EventLoopException(
-                    "event loop 'libvirt': LibvirtEventLoop is not part of this build; use 'embedded' or 'auto'");
+            case LIBVIRT -> new LibvirtEventLoop();
             case AUTO -> {
-                log.info("event loop 'auto': libvirt's loop is not part of this build, using the embedded poll loop");
+                if (LibvirtEventLoop.isAvailable()) {
+                    log.info("event loop 'auto': libvirt.so.0 loads, using libvirt's default loop");
+                    yield new LibvirtEventLoop();
+                }
+                log.info("event loop 'auto': libvirt.so.0 not available, using the embedded poll loop");
                 yield new PollEventLoop();
             }
         };
