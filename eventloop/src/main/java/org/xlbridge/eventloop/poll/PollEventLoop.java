@@ -475,7 +475,8 @@ public final class PollEventLoop implements EventLoop {
     // The iteration
 
     private void iterate() {
-        runPendingFrees();
+        // Frees run here are this iteration's work: poll must not then block as if nothing happened.
+        boolean freed = runPendingFrees();
         int count;
         int timeoutMs;
         long now = clock.nanoTime();
@@ -489,7 +490,7 @@ public final class PollEventLoop implements EventLoop {
                 handlesChanged = false;
             }
             count = polledCount;
-            timeoutMs = pollTimeoutLocked(now);
+            timeoutMs = freed ? 0 : pollTimeoutLocked(now);
             pollHasDeadline = timeoutMs >= 0;
             pollWakeAt = now + timeoutMs * NANOS_PER_MS;
             polling = true;
@@ -703,11 +704,12 @@ public final class PollEventLoop implements EventLoop {
         }
     }
 
-    private void runPendingFrees() {
+    /** Runs the queued frees; returns whether there were any. */
+    private boolean runPendingFrees() {
         lock.lock();
         try {
             if (pendingFrees.isEmpty()) {
-                return;
+                return false;
             }
             freeBatch.addAll(pendingFrees);
             pendingFrees.clear();
@@ -739,6 +741,7 @@ public final class PollEventLoop implements EventLoop {
             }
             freeBatch.clear();
         }
+        return true;
     }
 
     private void runFree(Registration r) {
