@@ -47,6 +47,8 @@ import org.xlbridge.eventloop.TimeoutCallback;
  *       nothing is due; since only {@link #advance} moves the clock, it is useful mainly for
  *       frequency-0 timers and frees.</li>
  * </ul>
+ * A loop made by {@link #following(TimeSource)} instead keeps its clock up with a real one, so that
+ * {@link #run()} fires timers in real time; that is how the conformance suite runs against it.
  * Only one thread drives the loop at a time; driving it from inside one of its callbacks, or from a
  * second thread while a pass runs, throws {@link IllegalStateException}.
  *
@@ -66,7 +68,9 @@ public final class ManualEventLoop implements EventLoop {
     /** Signalled under lock on every change, stop and runner exit. */
     private final Condition changed = lock.newCondition();
 
-    /** Guarded by lock. The virtual clock. */
+    /** The clock the virtual clock keeps up with, or null for pure virtual time. Immutable. */
+    private final TimeSource followed;
+    /** Guarded by lock. The virtual clock; read it through {@link #nowLocked()}. */
     private long nowNanos;
     /** Guarded by lock. Live timers by id. */
     private final Map<Integer, Timer> timers = new HashMap<>();
@@ -97,7 +101,28 @@ public final class ManualEventLoop implements EventLoop {
 
     /** A loop whose virtual clock starts at {@code startNanos}. */
     public ManualEventLoop(long startNanos) {
+        this(startNanos, null);
+    }
+
+    private ManualEventLoop(long startNanos, TimeSource followed) {
         this.nowNanos = startNanos;
+        this.followed = followed;
+    }
+
+    /**
+     * A loop whose virtual clock keeps up with {@code clock}: every read of the loop's time first moves
+     * it forward to {@code clock}'s, and {@link #run()} waits for the next expiry by that clock instead
+     * of waiting for a change. The dispatch logic is the same as on pure virtual time; this mode lets
+     * the real-time conformance suite run against it. {@link #advance(Duration)} may still move the
+     * virtual clock ahead; it then waits for {@code clock} to catch up.
+     *
+     * @throws IllegalArgumentException if {@code clock} is null
+     */
+    public static ManualEventLoop following(TimeSource clock) {
+        if (clock == null) {
+            throw new IllegalArgumentException("null clock to follow");
+        }
+        return new ManualEventLoop(clock.nanoTime(), clock);
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -107,7 +132,7 @@ public final class ManualEventLoop implements EventLoop {
     public long nanoTime() {
         lock.lock();
         try {
-            return nowNanos;
+            return nowLocked();
         } finally {
             lock.unlock();
         }
@@ -135,7 +160,7 @@ public final class ManualEventLoop implements EventLoop {
             long end;
             lock.lock();
             try {
-                end = nowNanos + stepNanos;
+                end = nowLocked() + stepNanos;
             } finally {
                 lock.unlock();
             }
@@ -342,7 +367,7 @@ public final class ManualEventLoop implements EventLoop {
             Timer t = new Timer(++lastTimerId, cb, ff);
             t.frequencyMs = frequencyMs;
             if (frequencyMs >= 0) {
-                t.expiryNanos = nowNanos + frequencyMs * NANOS_PER_MS;
+                t.expiryNanos = nowLocked() + frequencyMs * NANOS_PER_MS;
                 queue.add(t);
                 t.queued = true;
             }
@@ -367,7 +392,7 @@ public final class ManualEventLoop implements EventLoop {
             unqueue(t);
             t.frequencyMs = frequencyMs;
             if (frequencyMs >= 0) {
-                t.expiryNanos = nowNanos + frequencyMs * NANOS_PER_MS;
+                t.expiryNanos = nowLocked() + frequencyMs * NANOS_PER_MS;
                 queue.add(t);
                 t.queued = true;
             }
@@ -467,6 +492,7 @@ public final class ManualEventLoop implements EventLoop {
     @Override
     public void run() {
         enter();
+        boolean interrupted = false;
         try {
             while (true) {
                 lock.lock();
@@ -482,7 +508,7 @@ public final class ManualEventLoop implements EventLoop {
                         if (hasWorkLocked()) {
                             break;
                         }
-                        changed.awaitUninterruptibly();
+                        interrupted |= awaitWorkLocked();
                     }
                 } finally {
                     lock.unlock();
@@ -491,6 +517,9 @@ public final class ManualEventLoop implements EventLoop {
             }
         } finally {
             exit();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -569,7 +598,7 @@ public final class ManualEventLoop implements EventLoop {
                 return;
             }
             iterations++;
-            now = nowNanos;
+            now = nowLocked();
             while (!queue.isEmpty() && queue.first().expiryNanos - now <= 0) {
                 Timer t = queue.pollFirst();
                 t.queued = false;
@@ -591,11 +620,12 @@ public final class ManualEventLoop implements EventLoop {
                         }
                         continue;
                     }
-                    long lateness = nowNanos - t.expiryNanos;
+                    long dispatchNanos = nowLocked();
+                    long lateness = dispatchNanos - t.expiryNanos;
                     if (lateness > maxLatenessNanos) {
                         maxLatenessNanos = lateness;
                     }
-                    t.expiryNanos = nowNanos + t.frequencyMs * NANOS_PER_MS;
+                    t.expiryNanos = dispatchNanos + t.frequencyMs * NANOS_PER_MS;
                     requeue(t);
                     dispatches++;
                 } finally {
@@ -738,7 +768,40 @@ public final class ManualEventLoop implements EventLoop {
         if (!pendingFrees.isEmpty()) {
             return true;
         }
-        return !queue.isEmpty() && queue.first().expiryNanos - nowNanos <= 0;
+        return !queue.isEmpty() && queue.first().expiryNanos - nowLocked() <= 0;
+    }
+
+    /** The loop's time; when following a clock, first moved forward to that clock's time. */
+    private long nowLocked() {
+        if (followed != null) {
+            long t = followed.nanoTime();
+            if (t - nowNanos > 0) {
+                nowNanos = t;
+            }
+        }
+        return nowNanos;
+    }
+
+    /**
+     * Waits under lock for a change, or, when following a clock, at most until the next expiry. Like
+     * {@link Condition#awaitUninterruptibly()}, it does not return for an interrupt.
+     *
+     * @return whether the thread was interrupted while waiting (its flag is then clear)
+     */
+    private boolean awaitWorkLocked() {
+        if (followed == null || queue.isEmpty()) {
+            changed.awaitUninterruptibly();
+            return false;
+        }
+        long left = queue.first().expiryNanos - nowLocked();
+        if (left > 0) {
+            try {
+                changed.awaitNanos(left);
+            } catch (InterruptedException e) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void queueFree(Registration r) {
