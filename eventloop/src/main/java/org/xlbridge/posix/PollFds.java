@@ -2,6 +2,7 @@ package org.xlbridge.posix;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 
 /**
  * A growable native array of {@code struct pollfd} ({@code int fd; short events; short revents;}),
@@ -13,8 +14,14 @@ public final class PollFds implements AutoCloseable {
     /** sizeof(struct pollfd) on Linux. */
     public static final int STRUCT_SIZE = 8;
 
+    /** sizeof(struct timespec) on 64-bit Linux: {@code long tv_sec; long tv_nsec;}. */
+    private static final int TIMESPEC_SIZE = 16;
+    private static final long NANOS_PER_SECOND = 1_000_000_000L;
+
     private Memory memory;
     private int capacity;
+    /** The ppoll timeout, rewritten before each call. */
+    private final Memory timespec = new Memory(TIMESPEC_SIZE);
 
     public PollFds(int initialCapacity) {
         this.capacity = Math.max(1, initialCapacity);
@@ -64,6 +71,34 @@ public final class PollFds implements AutoCloseable {
      *
      * @return the number of entries with non-zero revents; 0 on timeout or EINTR of a blocking call
      */
+    /**
+     * ppoll(2) on the first {@code n} entries with a timeout in nanoseconds ({@code < 0} blocks, 0 returns
+     * at once); returns the number of ready entries. An interrupted wait (EINTR) returns 0, an
+     * interrupted zero-timeout call is retried.
+     */
+    public int pollNanos(int n, long timeoutNanos) {
+        Pointer timeout = null;
+        if (timeoutNanos >= 0) {
+            timespec.setLong(0, timeoutNanos / NANOS_PER_SECOND);
+            timespec.setLong(8, timeoutNanos % NANOS_PER_SECOND);
+            timeout = timespec;
+        }
+        while (true) {
+            try {
+                return Posix.ppoll(memory, n, timeout, null);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() == Posix.EINTR) {
+                    if (timeoutNanos == 0) {
+                        continue;
+                    }
+                    return 0;
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** poll(2) on the first {@code n} entries with a timeout in milliseconds ({@code -1} blocks). */
     public int poll(int n, int timeoutMs) {
         while (true) {
             try {
@@ -83,5 +118,6 @@ public final class PollFds implements AutoCloseable {
     @Override
     public void close() {
         memory.close();
+        timespec.close();
     }
 }

@@ -40,6 +40,13 @@ public final class Posix {
     /** poll(2) over {@code nfds} consecutive {@code struct pollfd} at {@code fds}. */
     public static native int poll(Pointer fds, long nfds, int timeoutMs) throws LastErrorException;
 
+    /**
+     * ppoll(2): poll(2) with a {@code struct timespec} timeout (nanosecond resolution; null blocks) and
+     * an optional signal mask (null keeps the thread's).
+     */
+    public static native int ppoll(Pointer fds, long nfds, Pointer timeout, Pointer sigmask)
+            throws LastErrorException;
+
     /** pipe2(2): fills {@code fds[0]} (read end) and {@code fds[1]} (write end). */
     public static native int pipe2(int[] fds, int flags) throws LastErrorException;
 

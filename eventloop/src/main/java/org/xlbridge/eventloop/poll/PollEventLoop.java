@@ -28,7 +28,7 @@ import org.xlbridge.posix.Posix;
  * no libvirt. See {@code docs/eventloop.md} for the design.
  *
  * <p>One iteration ({@link #runOnce()}): run pending frees; rebuild the pollfd array if the handle set
- * changed; poll with a timeout of ceil((earliest expiry - now) / 1 ms); dispatch the timers that were
+ * changed; ppoll(2) with a timeout of (earliest expiry - now) in nanoseconds; dispatch the timers that were
  * due when dispatching began, in expiry order (ties in registration order); dispatch the ready handles
  * in registration order; run pending frees. A timer is dispatched only when the clock has reached its
  * expiry, so it never fires early; its next expiry is its dispatch time plus its period. A timer added
@@ -461,7 +461,7 @@ public final class PollEventLoop implements EventLoop {
     }
 
     /** The poll timeout the next iteration would use, by the clock as it reads now. */
-    int nextPollTimeoutMs() {
+    long nextPollTimeoutNanos() {
         long now = clock.nanoTime();
         lock.lock();
         try {
@@ -478,7 +478,7 @@ public final class PollEventLoop implements EventLoop {
         // Frees run here are this iteration's work: poll must not then block as if nothing happened.
         boolean freed = runPendingFrees();
         int count;
-        int timeoutMs;
+        long timeoutNanos;
         long now = clock.nanoTime();
         lock.lock();
         try {
@@ -490,16 +490,16 @@ public final class PollEventLoop implements EventLoop {
                 handlesChanged = false;
             }
             count = polledCount;
-            timeoutMs = freed ? 0 : pollTimeoutLocked(now);
-            pollHasDeadline = timeoutMs >= 0;
-            pollWakeAt = now + timeoutMs * NANOS_PER_MS;
+            timeoutNanos = freed ? 0 : pollTimeoutLocked(now);
+            pollHasDeadline = timeoutNanos >= 0;
+            pollWakeAt = now + timeoutNanos;
             polling = true;
         } finally {
             lock.unlock();
         }
         int ready;
         try {
-            ready = pollFds.poll(count, timeoutMs);
+            ready = pollFds.pollNanos(count, timeoutNanos);
         } catch (LastErrorException e) {
             lock.lock();
             try {
@@ -507,7 +507,7 @@ public final class PollEventLoop implements EventLoop {
             } finally {
                 lock.unlock();
             }
-            throw new EventLoopException("poll(2) on " + count + " fds failed with errno " + e.getErrorCode(), e);
+            throw new EventLoopException("ppoll(2) on " + count + " fds failed with errno " + e.getErrorCode(), e);
         }
         boolean woken = ready > 0 && pollFds.revents(0) != 0;
         if (woken) {
@@ -533,10 +533,11 @@ public final class PollEventLoop implements EventLoop {
     }
 
     /**
-     * ceil((earliest expiry - now) / 1 ms) clamped to [0, Integer.MAX_VALUE]; 0 when there is other
-     * work (a stop, a close or frees waiting); -1 (block) when nothing is pending.
+     * The time left to the earliest expiry, in nanoseconds (ppoll's resolution: a millisecond timeout
+     * would make a timer late by up to a millisecond, half of one on average); 0 when a timer is due or
+     * there is other work (a stop, a close or frees waiting); -1 (block) when nothing is pending.
      */
-    private int pollTimeoutLocked(long now) {
+    private long pollTimeoutLocked(long now) {
         if (stopRequested || closed || !pendingFrees.isEmpty()) {
             return 0;
         }
@@ -544,11 +545,7 @@ public final class PollEventLoop implements EventLoop {
             return -1;
         }
         long remaining = heap.peekExpiry() - now;
-        if (remaining <= 0) {
-            return 0;
-        }
-        long ms = (remaining - 1) / NANOS_PER_MS + 1;
-        return ms >= Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) ms;
+        return remaining <= 0 ? 0 : remaining;
     }
 
     private void rebuildPollSetLocked() {

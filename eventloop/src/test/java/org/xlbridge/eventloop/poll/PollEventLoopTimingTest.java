@@ -27,32 +27,30 @@ class PollEventLoopTimingTest {
     }
 
     @Test
-    void pollTimeoutIsTheCeilingOfTheTimeLeftToTheEarliestExpiry() {
-        assertThat(loop.nextPollTimeoutMs()).as("nothing pending: block").isEqualTo(-1);
+    void pollTimeoutIsTheTimeLeftToTheEarliestExpiryInNanoseconds() {
+        assertThat(loop.nextPollTimeoutNanos()).as("nothing pending: block").isEqualTo(-1);
         loop.addTimeout(-1, t -> { }, null);
-        assertThat(loop.nextPollTimeoutMs()).as("a disabled timer is not waited for").isEqualTo(-1);
+        assertThat(loop.nextPollTimeoutNanos()).as("a disabled timer is not waited for").isEqualTo(-1);
         loop.addTimeout(10, t -> { }, null);
-        assertThat(loop.nextPollTimeoutMs()).isEqualTo(10);
+        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(10 * MS);
         clock.set(START + 1);
-        assertThat(loop.nextPollTimeoutMs()).as("9.999999 ms left").isEqualTo(10);
-        clock.set(START + 500_000);
-        assertThat(loop.nextPollTimeoutMs()).as("9.5 ms left").isEqualTo(10);
-        clock.set(START + 9 * MS);
-        assertThat(loop.nextPollTimeoutMs()).isEqualTo(1);
+        assertThat(loop.nextPollTimeoutNanos()).as("not rounded up to a millisecond").isEqualTo(10 * MS - 1);
+        clock.set(START + 9_500_000);
+        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(500_000);
         clock.set(START + 10 * MS - 1);
-        assertThat(loop.nextPollTimeoutMs()).as("1 ns left").isEqualTo(1);
+        assertThat(loop.nextPollTimeoutNanos()).as("1 ns left").isEqualTo(1);
         clock.set(START + 10 * MS);
-        assertThat(loop.nextPollTimeoutMs()).isZero();
+        assertThat(loop.nextPollTimeoutNanos()).isZero();
         clock.set(START + 50 * MS);
-        assertThat(loop.nextPollTimeoutMs()).as("overdue").isZero();
+        assertThat(loop.nextPollTimeoutNanos()).as("overdue").isZero();
     }
 
     @Test
     void theLongestFrequencyGivesTheLongestTimeoutAndFrequencyZeroGivesNone() {
         int far = loop.addTimeout(Integer.MAX_VALUE, t -> { }, null);
-        assertThat(loop.nextPollTimeoutMs()).isEqualTo(Integer.MAX_VALUE);
+        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(Integer.MAX_VALUE * MS);
         loop.updateTimeout(far, 0);
-        assertThat(loop.nextPollTimeoutMs()).isZero();
+        assertThat(loop.nextPollTimeoutNanos()).isZero();
     }
 
     @Test
@@ -60,7 +58,7 @@ class PollEventLoopTimingTest {
         AtomicInteger fired = new AtomicInteger();
         loop.addTimeout(5, t -> fired.incrementAndGet(), null);
         clock.set(START + 5 * MS - 1);
-        loop.runOnce(); // poll waits 1 real ms, but the clock says 1 ns is left
+        loop.runOnce(); // ppoll waits 1 real ns: the fake clock has not moved, so nothing is due
         assertThat(fired).hasValue(0);
         clock.set(START + 8 * MS);
         loop.runOnce();
@@ -68,7 +66,7 @@ class PollEventLoopTimingTest {
         assertThat(loop.stats().maxLatenessNanos()).isEqualTo(3 * MS);
         assertThat(loop.latenessSamples()).isEqualTo(1);
         assertThat(loop.latenessTotalNanos()).isEqualTo(3 * MS);
-        assertThat(loop.nextPollTimeoutMs()).as("re-armed at dispatch time + 5 ms").isEqualTo(5);
+        assertThat(loop.nextPollTimeoutNanos()).as("re-armed at dispatch time + 5 ms").isEqualTo(5 * MS);
     }
 
     @Test
@@ -78,7 +76,7 @@ class PollEventLoopTimingTest {
         clock.set(START + 25 * MS); // two and a half periods late
         loop.runOnce();
         assertThat(fired).as("no catch-up burst").hasValue(1);
-        assertThat(loop.nextPollTimeoutMs()).isEqualTo(10);
+        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(10 * MS);
         clock.set(START + 35 * MS);
         loop.runOnce();
         assertThat(fired).hasValue(2);
@@ -89,9 +87,9 @@ class PollEventLoopTimingTest {
         int t = loop.addTimeout(10, x -> { }, null);
         clock.set(START + 7 * MS);
         loop.updateTimeout(t, 10);
-        assertThat(loop.nextPollTimeoutMs()).isEqualTo(10);
+        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(10 * MS);
         clock.set(START + 12 * MS);
-        assertThat(loop.nextPollTimeoutMs()).isEqualTo(5);
+        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(5 * MS);
     }
 
     @Test
@@ -178,7 +176,7 @@ class PollEventLoopTimingTest {
         assertThat(loop.removeTimeout(t)).isTrue();
         assertThat(frees).hasValue(0);
         assertThat(loop.stats().pendingFrees()).isEqualTo(1);
-        assertThat(loop.nextPollTimeoutMs()).as("a pending free makes poll non-blocking").isZero();
+        assertThat(loop.nextPollTimeoutNanos()).as("a pending free makes poll non-blocking").isZero();
         AtomicReference<Thread> runner = new AtomicReference<>();
         // The iteration runs the free first; it must not then block on the hour-long timer.
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
@@ -194,9 +192,9 @@ class PollEventLoopTimingTest {
     void stopMakesTheNextRunOnceNonBlockingAndRunReturnAtOnce() {
         loop.addTimeout(3_600_000, t -> { }, null);
         loop.stop();
-        assertThat(loop.nextPollTimeoutMs()).isZero();
+        assertThat(loop.nextPollTimeoutNanos()).isZero();
         loop.runOnce(); // would block for an hour otherwise
-        assertThat(loop.nextPollTimeoutMs()).as("runOnce consumed the stop").isGreaterThan(0);
+        assertThat(loop.nextPollTimeoutNanos()).as("runOnce consumed the stop").isGreaterThan(0);
         loop.stop();
         Thread runner = new Thread(loop::run, "stopped-run");
         runner.start();
