@@ -17,6 +17,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.xlbridge.eventloop.EventLoop;
 
 /**
  * Per-operation cost of timer bookkeeping with N live timers, none of which fires during the run:
@@ -35,33 +36,43 @@ import org.openjdk.jmh.annotations.Warmup;
  *       random live task (an executor has no "re-base").</li>
  * </ul>
  * The timers are added once per fork ({@link Level#Trial}), so pre-filling a million of them is paid once.
+ * Six warm-up seconds: with three, the add+remove figures still carried a transient (iterations two
+ * to three times slower) that settled about five seconds into each fork.
  */
 public class TimerBench {
 
     private TimerBench() {
     }
 
-    /** {@code PollEventLoop}, the embedded loop. */
+    /**
+     * The two benchmarks on one {@link EventLoop}; a subclass supplies the loop and the sizes. Its
+     * benchmarks are named after the subclass ({@code TimerBench.Embedded.update}, ...).
+     */
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
-    @Warmup(iterations = 3, time = 1)
+    @Warmup(iterations = 6, time = 1)
     @Measurement(iterations = 5, time = 1)
     @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
-    public static class Embedded {
-        /** Live timers. */
-        @Param({"100", "1000", "10000", "40000", "100000", "1000000"})
-        public int size;
-
+    public abstract static class OnLoop {
         private LoopTimerWorkload workload;
+
+        /** A fresh loop of the subject. */
+        abstract EventLoop newLoop();
+
+        /** The live timers of this trial (the subclass's {@code @Param}). */
+        abstract int size();
 
         @Setup(Level.Trial)
         public void setUp() {
-            workload = new LoopTimerWorkload(BenchLoops.embedded(), size);
+            workload = new LoopTimerWorkload(newLoop(), size());
         }
 
         @TearDown(Level.Trial)
         public void tearDown() {
+            if (workload == null) {
+                return; // setup failed (no libvirt): JMH has reported why
+            }
             try {
                 workload.verify();
             } finally {
@@ -82,47 +93,37 @@ public class TimerBench {
         }
     }
 
+    /** {@code PollEventLoop}, the embedded loop. */
+    public static class Embedded extends OnLoop {
+        /** Live timers. */
+        @Param({"100", "1000", "10000", "40000", "100000", "1000000"})
+        public int size;
+
+        @Override
+        EventLoop newLoop() {
+            return BenchLoops.embedded();
+        }
+
+        @Override
+        int size() {
+            return size;
+        }
+    }
+
     /** libvirt's default event loop through libvirt-java and JNA. */
-    @State(Scope.Benchmark)
-    @BenchmarkMode(Mode.AverageTime)
-    @OutputTimeUnit(TimeUnit.NANOSECONDS)
-    @Warmup(iterations = 3, time = 1)
-    @Measurement(iterations = 5, time = 1)
-    @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
-    public static class Libvirt {
+    public static class Libvirt extends OnLoop {
         /** Live timers. */
         @Param({"100", "1000", "10000", "40000"})
         public int size;
 
-        private LoopTimerWorkload workload;
-
-        @Setup(Level.Trial)
-        public void setUp() {
-            workload = new LoopTimerWorkload(BenchLoops.libvirt(), size);
+        @Override
+        EventLoop newLoop() {
+            return BenchLoops.libvirt();
         }
 
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            if (workload == null) {
-                return;
-            }
-            try {
-                workload.verify();
-            } finally {
-                workload.close();
-            }
-        }
-
-        /** Re-base a random live timer. */
-        @Benchmark
-        public int update() {
-            return workload.update();
-        }
-
-        /** Add one timer and remove it (two operations). */
-        @Benchmark
-        public boolean addRemove() {
-            return workload.addRemove();
+        @Override
+        int size() {
+            return size;
         }
     }
 
@@ -130,7 +131,7 @@ public class TimerBench {
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.NANOSECONDS)
-    @Warmup(iterations = 3, time = 1)
+    @Warmup(iterations = 6, time = 1)
     @Measurement(iterations = 5, time = 1)
     @Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
     public static class Stpe {
