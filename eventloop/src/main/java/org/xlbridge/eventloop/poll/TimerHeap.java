@@ -13,13 +13,22 @@ import java.util.Arrays;
  * level. Expiries are compared by subtraction, so a clock that wraps past {@link Long#MAX_VALUE} still
  * orders correctly as long as all pending expiries lie within 2^63 ns of each other.
  *
+ * <p>A key may lag behind its node's expiry. {@link #changed} records a <em>later</em> expiry lazily: the
+ * slot keeps the old, earlier key, which is still a lower bound, and the node is moved down only when
+ * it reaches the top ({@link #settleTop()}, run by {@link #peek()}, {@link #peekExpiry()} and
+ * {@link #poll()}). So the heap is ordered by (key, id), every key is at most its node's expiry, and
+ * the top, once settled, is the earliest (expiry, id) of all. A re-base to later, the common case when
+ * a timer is pushed back, then touches only the node; however often a timer is pushed back, it is
+ * moved down at most once each time it reaches the top. Go's runtime treats its timers the same way
+ * ("modified later"). A re-base to earlier is sifted up at once.
+ *
  * <p>Not thread-safe: {@link PollEventLoop} guards it with its loop lock.
  */
 final class TimerHeap {
     private static final int INITIAL_CAPACITY = 16;
 
     private TimerNode[] nodes = new TimerNode[INITIAL_CAPACITY];
-    /** keys[i] == nodes[i].expiryNanos for every i &lt; size. */
+    /** keys[i] &lt;= nodes[i].expiryNanos for every i &lt; size (equal once the node was settled). */
     private long[] keys = new long[INITIAL_CAPACITY];
     private int size;
 
@@ -33,11 +42,13 @@ final class TimerHeap {
 
     /** The earliest timer, or null. */
     TimerNode peek() {
+        settleTop();
         return size == 0 ? null : nodes[0];
     }
 
     /** The earliest expiry; only meaningful when not empty. */
     long peekExpiry() {
+        settleTop();
         return keys[0];
     }
 
@@ -59,6 +70,7 @@ final class TimerHeap {
         if (size == 0) {
             return null;
         }
+        settleTop();
         TimerNode top = nodes[0];
         removeAt(0);
         return top;
@@ -73,22 +85,19 @@ final class TimerHeap {
         removeAt(i);
     }
 
-    /** Restores the order after the caller changed the {@link TimerNode#expiryNanos} of a node in the heap. */
+    /**
+     * Restores the order after the caller changed the {@link TimerNode#expiryNanos} of a node in the heap:
+     * an earlier expiry is sifted up now, a later one is left for {@link #settleTop()}.
+     */
     void changed(TimerNode node) {
         int i = node.heapIndex;
         if (i < 0 || i >= size || nodes[i] != node) {
             throw new IllegalStateException(node + " is not in the heap");
         }
         long key = node.expiryNanos;
-        if (i > 0) {
-            int parent = (i - 1) >>> 1;
-            long d = key - keys[parent];
-            if (d < 0 || (d == 0 && node.id < nodes[parent].id)) {
-                siftUp(i, node, key);
-                return;
-            }
+        if (key - keys[i] < 0) {
+            siftUp(i, node, key);
         }
-        siftDown(i, node, key);
     }
 
     /** Empties the heap, marking every node as out of it. */
@@ -114,6 +123,18 @@ final class TimerHeap {
             throw new IndexOutOfBoundsException(i);
         }
         return keys[i];
+    }
+
+    /** Moves down every top node whose key lags behind its expiry, until the top's key is exact. */
+    private void settleTop() {
+        while (size > 0) {
+            TimerNode top = nodes[0];
+            long expiry = top.expiryNanos;
+            if (expiry == keys[0]) {
+                return;
+            }
+            siftDown(0, top, expiry);
+        }
     }
 
     private void removeAt(int i) {

@@ -70,7 +70,39 @@ class TimerHeapTest {
         last.expiryNanos = 1_000_000;
         heap.changed(last);
         checkInvariants(heap);
-        assertThat(heap.peek().id).isEqualTo(1);
+        assertThat(heap.keyAt(0)).as("a later expiry is recorded lazily").isZero();
+        assertThat(heap.peek().id).as("and settled when the node is at the top").isEqualTo(1);
+        assertThat(heap.keyAt(0)).isEqualTo(10);
+        checkInvariants(heap);
+        TimerHeap drained = heap;
+        for (int id = 1; id <= 30; id++) {
+            assertThat(drained.poll().id).isEqualTo(id);
+        }
+        assertThat(drained.poll()).isSameAs(last);
+        assertThat(drained.poll()).isNull();
+    }
+
+    @Test
+    void pushingTheTopBackRepeatedlyKeepsExpiryOrder() {
+        TimerHeap heap = new TimerHeap();
+        List<TimerNode> nodes = new ArrayList<>();
+        for (int id = 1; id <= 100; id++) {
+            TimerNode n = node(id, id);
+            nodes.add(n);
+            heap.add(n);
+        }
+        // Push every node back past all the others, one after another, without looking at the heap.
+        for (int round = 1; round <= 3; round++) {
+            for (TimerNode n : nodes) {
+                n.expiryNanos += 1000L * round;
+                heap.changed(n);
+            }
+            checkInvariants(heap);
+        }
+        for (TimerNode expected : nodes) {
+            assertThat(heap.poll()).isSameAs(expected);
+            checkInvariants(heap);
+        }
     }
 
     @Test
@@ -152,20 +184,25 @@ class TimerHeapTest {
         assertThat(drained).containsExactlyElementsOf(model);
     }
 
-    /** Every slot's key equals its node's expiry, every node knows its slot, and no child sorts before its parent. */
+    /**
+     * Every slot's key is at most its node's expiry (a later expiry is settled lazily), every node knows
+     * its slot, and no child sorts before its parent by (key, id).
+     */
     static void checkInvariants(TimerHeap heap) {
         for (int i = 0; i < heap.size(); i++) {
             TimerNode n = heap.nodeAt(i);
             if (n.heapIndex != i) {
                 throw new AssertionError("slot " + i + " holds " + n + " whose index field says " + n.heapIndex);
             }
-            if (heap.keyAt(i) != n.expiryNanos) {
-                throw new AssertionError("slot " + i + " has key " + heap.keyAt(i) + " but holds " + n);
+            if (n.expiryNanos - heap.keyAt(i) < 0) {
+                throw new AssertionError("slot " + i + " has key " + heap.keyAt(i) + " after the expiry of " + n);
             }
             if (i > 0) {
-                TimerNode parent = heap.nodeAt((i - 1) / 2);
-                if (ORDER.compare(parent, n) >= 0) {
-                    throw new AssertionError("slot " + i + " (" + n + ") sorts before its parent " + parent);
+                int parent = (i - 1) / 2;
+                long d = heap.keyAt(i) - heap.keyAt(parent);
+                if (d < 0 || (d == 0 && n.id < heap.nodeAt(parent).id)) {
+                    throw new AssertionError("slot " + i + " (" + n + ") sorts before its parent "
+                            + heap.nodeAt(parent));
                 }
             }
         }
