@@ -98,21 +98,9 @@ public final class PollFds implements AutoCloseable {
         }
     }
 
-    /** poll(2) on the first {@code n} entries with a timeout in milliseconds ({@code -1} blocks). */
+    /** The same wait with a timeout in milliseconds ({@code -1} blocks). */
     public int poll(int n, int timeoutMs) {
-        while (true) {
-            try {
-                return Posix.poll(memory, n, timeoutMs);
-            } catch (LastErrorException e) {
-                if (e.getErrorCode() == Posix.EINTR) {
-                    if (timeoutMs == 0) {
-                        continue;
-                    }
-                    return 0;
-                }
-                throw e;
-            }
-        }
+        return pollNanos(n, timeoutMs < 0 ? -1 : timeoutMs * 1_000_000L);
     }
 
     @Override

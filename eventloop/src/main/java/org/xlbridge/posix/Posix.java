@@ -37,9 +37,6 @@ public final class Posix {
     private Posix() {
     }
 
-    /** poll(2) over {@code nfds} consecutive {@code struct pollfd} at {@code fds}. */
-    public static native int poll(Pointer fds, long nfds, int timeoutMs) throws LastErrorException;
-
     /**
      * ppoll(2): poll(2) with a {@code struct timespec} timeout (nanosecond resolution; null blocks) and
      * an optional signal mask (null keeps the thread's).
