@@ -23,7 +23,7 @@ import org.xlbridge.posix.PollFds;
 import org.xlbridge.posix.Posix;
 
 /**
- * The embedded {@link EventLoop}: poll(2) on raw fds through JNA, an eventfd (or pipe) to wake a blocked
+ * The embedded {@link EventLoop}: ppoll(2) on raw fds through JNA, an eventfd (or pipe) to wake a blocked
  * poll, and timers in an indexed min-heap (O(log n) add, update and remove; O(1) lookup by id). Needs
  * no libvirt. See {@code docs/eventloop.md} for the design.
  *
