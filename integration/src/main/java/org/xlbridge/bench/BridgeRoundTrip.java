@@ -29,7 +29,7 @@ import org.xlbridge.libxl.TimeEventCallback;
  *
  * <p>Not thread-safe: one benchmark thread uses it, and it is also the thread that runs the loop.
  */
-final class BridgeRoundTrip implements AutoCloseable {
+final class BridgeRoundTrip implements RoundTrip {
     private final EventLoop loop;
     private final OsEventBridge bridge;
     private final LibxlContext ctx;
@@ -60,7 +60,8 @@ final class BridgeRoundTrip implements AutoCloseable {
     }
 
     /** Runs one round trip for each of the first {@code n} events; returns the loop iterations it took. */
-    long run(int n) {
+    @Override
+    public long run(int n) {
         for (int i = 0; i < n; i++) {
             TimeEvent event = events[i];
             event.registerRel(BenchLoops.FAR_MS, mustNotFire);
@@ -90,7 +91,8 @@ final class BridgeRoundTrip implements AutoCloseable {
      * one {@code occurredTimeout} discarded by the ctx as stale and one free each; no callback, no
      * violation, no legacy deregister, and no nexus left busy.
      */
-    void verify() {
+    @Override
+    public void verify() {
         BridgeStats s = bridge.stats();
         LibxlStats c = ctx.stats();
         if (fired != 0 || s.violations() != 0 || s.legacyDeregisterCalls() != 0 || s.liveTimeouts() != 0

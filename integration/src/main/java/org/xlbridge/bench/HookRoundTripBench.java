@@ -38,18 +38,18 @@ public class HookRoundTripBench {
     private HookRoundTripBench() {
     }
 
-    /** The bridge on one loop; a subclass says which. Its benchmarks are named after the subclass. */
+    /** The round trip on one subject; a subclass says which. Its benchmarks are named after the subclass. */
     @State(Scope.Benchmark)
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
     @Warmup(iterations = 3, time = 1)
     @Measurement(iterations = 5, time = 1)
     @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
-    public abstract static class OnLoop {
-        private BridgeRoundTrip roundTrip;
+    public abstract static class OnSubject {
+        private RoundTrip roundTrip;
 
-        /** The round trip on a fresh loop. */
-        abstract BridgeRoundTrip newRoundTrip();
+        /** A fresh subject. */
+        abstract RoundTrip newRoundTrip();
 
         @Setup(Level.Trial)
         public void setUp() {
@@ -83,56 +83,26 @@ public class HookRoundTripBench {
     }
 
     /** The bridge on {@code PollEventLoop}. */
-    public static class Embedded extends OnLoop {
+    public static class Embedded extends OnSubject {
         @Override
-        BridgeRoundTrip newRoundTrip() {
+        RoundTrip newRoundTrip() {
             return new BridgeRoundTrip(BenchLoops.embedded(), BATCH, false);
         }
     }
 
     /** The bridge on libvirt's default loop. */
-    public static class Libvirt extends OnLoop {
+    public static class Libvirt extends OnSubject {
         @Override
-        BridgeRoundTrip newRoundTrip() {
+        RoundTrip newRoundTrip() {
             return new BridgeRoundTrip(BenchLoops.libvirt(), BATCH, true);
         }
     }
 
     /** The same bookkeeping on a {@link java.util.concurrent.ScheduledThreadPoolExecutor}. */
-    @State(Scope.Benchmark)
-    @BenchmarkMode(Mode.Throughput)
-    @OutputTimeUnit(TimeUnit.SECONDS)
-    @Warmup(iterations = 3, time = 1)
-    @Measurement(iterations = 5, time = 1)
-    @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
-    public static class Stpe {
-        private StpeRoundTrip roundTrip;
-
-        @Setup(Level.Trial)
-        public void setUp() {
-            roundTrip = new StpeRoundTrip(BATCH);
-        }
-
-        @TearDown(Level.Trial)
-        public void tearDown() {
-            try {
-                roundTrip.verify();
-            } finally {
-                roundTrip.close();
-            }
-        }
-
-        /** One round trip per operation. */
-        @Benchmark
-        public int single() {
-            return roundTrip.run(1);
-        }
-
-        /** 1,000 round trips per operation, scored per round trip. */
-        @Benchmark
-        @OperationsPerInvocation(BATCH)
-        public int batch1000() {
-            return roundTrip.run(BATCH);
+    public static class Stpe extends OnSubject {
+        @Override
+        RoundTrip newRoundTrip() {
+            return new StpeRoundTrip(BATCH);
         }
     }
 }

@@ -20,7 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  * {@link Registration#future} is written by the benchmark thread only before the registration is due, and
  * read by it alone. {@link #waiter} is volatile, written by the benchmark thread before it schedules a batch.
  */
-final class StpeRoundTrip implements AutoCloseable {
+final class StpeRoundTrip implements RoundTrip {
     private static final int ARMED = 0;
     private static final int FIRING = 1;
     private static final int FREED = 2;
@@ -45,7 +45,8 @@ final class StpeRoundTrip implements AutoCloseable {
     }
 
     /** Runs {@code n} round trips and waits for all of them to be freed. */
-    int run(int n) {
+    @Override
+    public long run(int n) {
         waiter = Thread.currentThread();
         outstanding.addAndGet(n);
         for (int i = 0; i < n; i++) {
@@ -62,7 +63,8 @@ final class StpeRoundTrip implements AutoCloseable {
     }
 
     /** Checks every round trip ended in a stale discard. */
-    void verify() {
+    @Override
+    public void verify() {
         long discarded;
         synchronized (ctxLock) {
             discarded = staleDiscarded;
