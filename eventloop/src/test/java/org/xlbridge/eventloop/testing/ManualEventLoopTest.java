@@ -175,4 +175,36 @@ class ManualEventLoopTest {
         }
         assertThatThrownBy(() -> ManualEventLoop.following(null)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void anInterruptDoesNotEndAFollowingRunAndIsKeptForTheCaller() throws Exception {
+        ManualEventLoop following = ManualEventLoop.following(System::nanoTime);
+        try {
+            following.addTimeout(3_600_000, t -> { }, null); // run() waits on this, with a deadline
+            AtomicInteger fired = new AtomicInteger();
+            AtomicReference<Boolean> interruptedAfterRun = new AtomicReference<>();
+            Thread runner = new Thread(() -> {
+                following.run();
+                interruptedAfterRun.set(Thread.currentThread().isInterrupted());
+            }, "following-run");
+            runner.start();
+            runner.interrupt();
+            // Still running after the interrupt: a new zero-delay timer is dispatched by it.
+            following.addTimeout(0, t -> {
+                fired.incrementAndGet();
+                following.removeTimeout(t);
+            }, null);
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (fired.get() == 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(fired).as("the run survived the interrupt").hasValue(1);
+            following.stop();
+            runner.join(Duration.ofSeconds(30).toMillis());
+            assertThat(runner.isAlive()).isFalse();
+            assertThat(interruptedAfterRun.get()).as("the interrupt is given back").isTrue();
+        } finally {
+            following.close();
+        }
+    }
 }
