@@ -179,12 +179,18 @@ public final class DomainEventQueue implements AutoCloseable {
         }
     }
 
-    /** The timer callback, on the loop thread. */
+    /**
+     * The timer callback, on the loop thread: takes the whole queue, disarms the timer, delivers. libvirt's
+     * loops never dispatch one timer twice at once, but a Java application's pooled dispatcher may: then
+     * the second dispatch returns without taking anything, so that two batches are never delivered side by
+     * side (which would break per-domain order). Whatever was queued meanwhile re-armed the timer, so the
+     * next dispatch after the running flush takes it.
+     */
     private void flush(int firedTimer) {
         lock.lock();
         try {
-            if (firedTimer != timer) {
-                return; // a timer removed since this dispatch was picked; nothing of ours to do
+            if (firedTimer != timer || dispatching) {
+                return;
             }
             flushes++;
             dispatching = true;
