@@ -24,8 +24,14 @@ import org.xml.sax.SAXParseException;
  * Parses the subset of libvirt's domain XML the drivers use (see {@link DomainDefinition}) with the
  * JDK's DOM parser, configured so that XML cannot reach outside the string: DOCTYPE declarations are
  * refused outright (no external entities, no entity expansion), XInclude is off, secure processing on.
- * Every malformed or invalid input is a {@link DriverException} with libvirt's
- * {@link ErrorNumber#VIR_ERR_XML_ERROR} and a message naming what is wrong. Unknown elements are ignored,
+ * Every bad input is a {@link DriverException} with a message naming what is wrong and the number
+ * libvirt 9 answers for the same input (measured against {@code test:///default}; the
+ * {@code DomainXmlAgreementLibvirtTest} keeps them in step): {@link ErrorNumber#VIR_ERR_XML_DETAIL} for a
+ * document the XML parser rejects (not well-formed, a DOCTYPE), {@link ErrorNumber#VIR_ERR_XML_ERROR} for
+ * most invalid definitions (bad memory or vcpu, '/' in the name, wrong root), and libvirt's specific
+ * numbers where it has them: {@code NO_NAME}, {@code NO_TARGET}, {@code NO_SOURCE},
+ * {@code CONFIG_UNSUPPORTED} (unknown lifecycle action), {@code OVERFLOW}, {@code INVALID_ARG} (unknown
+ * memory unit), {@code INTERNAL_ERROR} (malformed uuid, missing type attribute). Unknown elements are ignored,
  * as libvirt ignores what a driver does not use.
  */
 public final class DomainXml {
@@ -39,9 +45,12 @@ public final class DomainXml {
         Element root = parseRoot(xml, "domain");
         String type = root.getAttribute("type");
         if (type.isBlank()) {
-            throw error("missing domain type attribute");
+            throw new DriverException(ErrorNumber.VIR_ERR_INTERNAL_ERROR, "missing domain type attribute");
         }
-        String name = requiredText(root, "name");
+        String name = optionalText(root, "name");
+        if (name == null || name.isEmpty()) {
+            throw new DriverException(ErrorNumber.VIR_ERR_NO_NAME, "missing name information");
+        }
         if (name.contains("/")) {
             throw error("name '" + name + "' cannot contain '/'");
         }
@@ -53,10 +62,8 @@ public final class DomainXml {
         }
         long memoryKiB = parseMemory(memory);
         Element current = child(root, "currentMemory");
-        long currentKiB = current == null ? memoryKiB : parseMemory(current);
-        if (currentKiB > memoryKiB) {
-            throw error("currentMemory " + currentKiB + " KiB exceeds memory " + memoryKiB + " KiB");
-        }
+        // As libvirt: a current memory above the maximum is clamped to it, not refused.
+        long currentKiB = current == null ? memoryKiB : Math.min(parseMemory(current), memoryKiB);
         String vcpuText = optionalText(root, "vcpu");
         int vcpus = vcpuText == null ? 1 : parsePositiveInt(vcpuText, "vcpu");
         LifecycleAction onPoweroff = action(root, "on_poweroff", LifecycleAction.DESTROY);
@@ -90,14 +97,16 @@ public final class DomainXml {
             type = "file";
         }
         if (!type.equals("file") && !type.equals("block")) {
-            throw error("unsupported disk type '" + type + "' (file or block)");
+            throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                    "unsupported disk type '" + type + "' (file or block)");
         }
         String device = disk.getAttribute("device");
         if (device.isEmpty()) {
             device = "disk";
         }
         if (!device.equals("disk") && !device.equals("cdrom")) {
-            throw error("unsupported disk device '" + device + "' (disk or cdrom)");
+            throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                    "unsupported disk device '" + device + "' (disk or cdrom)");
         }
         Element source = child(disk, "source");
         String path = null;
@@ -109,7 +118,13 @@ public final class DomainXml {
         }
         Element target = child(disk, "target");
         if (target == null || target.getAttribute("dev").isBlank()) {
-            throw error("disk is missing <target dev='...'>");
+            throw new DriverException(ErrorNumber.VIR_ERR_NO_TARGET,
+                    "missing target information for device " + (path == null ? "disk" : path)
+                            + " (<target dev='...'>)");
+        }
+        if (path == null && device.equals("disk")) {
+            throw new DriverException(ErrorNumber.VIR_ERR_NO_SOURCE,
+                    "missing source information for device " + target.getAttribute("dev").trim());
         }
         String bus = target.getAttribute("bus");
         return new DiskDefinition(type, device, path, target.getAttribute("dev").trim(), bus.isEmpty() ? null : bus,
@@ -118,7 +133,8 @@ public final class DomainXml {
 
     private static Element parseRoot(String xml, String rootName) {
         if (xml == null || xml.isBlank()) {
-            throw error("empty XML document (expected <" + rootName + ">)");
+            throw new DriverException(ErrorNumber.VIR_ERR_XML_DETAIL,
+                    "empty XML document (expected <" + rootName + ">)");
         }
         Document doc;
         try {
@@ -129,9 +145,10 @@ public final class DomainXml {
             });
             doc = builder.parse(new InputSource(new StringReader(xml)));
         } catch (SAXException e) {
-            throw new DriverException(ErrorNumber.VIR_ERR_XML_ERROR, "malformed XML: " + e.getMessage(), e);
+            // libvirt reports what its XML parser rejects as VIR_ERR_XML_DETAIL, invalid definitions as XML_ERROR.
+            throw new DriverException(ErrorNumber.VIR_ERR_XML_DETAIL, "malformed XML: " + e.getMessage(), e);
         } catch (IOException | ParserConfigurationException e) {
-            throw new DriverException(ErrorNumber.VIR_ERR_XML_ERROR, "cannot parse XML: " + e.getMessage(), e);
+            throw new DriverException(ErrorNumber.VIR_ERR_XML_DETAIL, "cannot parse XML: " + e.getMessage(), e);
         }
         Element root = doc.getDocumentElement();
         if (!rootName.equals(root.getTagName())) {
@@ -187,7 +204,8 @@ public final class DomainXml {
             case "g", "gib" -> 1024L * 1024 * 1024;
             case "tb" -> 1000L * 1000 * 1000 * 1000;
             case "t", "tib" -> 1024L * 1024 * 1024 * 1024;
-            default -> throw error("unknown memory unit '" + unit + "' in <" + e.getTagName() + ">");
+            default -> throw new DriverException(ErrorNumber.VIR_ERR_INVALID_ARG,
+                    "unknown suffix '" + unit + "' in <" + e.getTagName() + ">");
         };
         long value;
         try {
@@ -202,14 +220,19 @@ public final class DomainXml {
         try {
             bytes = Math.multiplyExact(value, multiplierBytes);
         } catch (ArithmeticException ex) {
-            throw error("<" + e.getTagName() + "> " + value + " " + unit + " is too large");
+            throw overflow(e, value, unit);
         }
         // libvirt rounds up to whole KiB.
         long kib = bytes / 1024 + (bytes % 1024 == 0 ? 0 : 1);
         if (kib > MAX_KIB) {
-            throw error("<" + e.getTagName() + "> " + value + " " + unit + " is too large");
+            throw overflow(e, value, unit);
         }
         return kib;
+    }
+
+    private static DriverException overflow(Element e, long value, String unit) {
+        return new DriverException(ErrorNumber.VIR_ERR_OVERFLOW,
+                "value too large in <" + e.getTagName() + ">: " + value + unit);
     }
 
     private static int parsePositiveInt(String text, String what) {
@@ -228,7 +251,8 @@ public final class DomainXml {
     private static UUID parseUuid(String text) {
         String hex = text.trim().replace("-", "");
         if (hex.length() != 32 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
-            throw error("malformed uuid element: '" + text.trim() + "'");
+            throw new DriverException(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                    "malformed uuid element: '" + text.trim() + "'");
         }
         return new UUID(Long.parseUnsignedLong(hex.substring(0, 16), 16),
                 Long.parseUnsignedLong(hex.substring(16), 16));
@@ -241,17 +265,10 @@ public final class DomainXml {
         }
         LifecycleAction a = LifecycleAction.fromXml(text);
         if (a == null || (a.crashOnly() && !tag.equals("on_crash"))) {
-            throw error("unknown <" + tag + "> action '" + text.trim() + "'");
+            throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                    "unknown <" + tag + "> action '" + text.trim() + "'");
         }
         return a;
-    }
-
-    private static String requiredText(Element parent, String tag) {
-        String t = optionalText(parent, tag);
-        if (t == null || t.isEmpty()) {
-            throw error("missing <" + tag + "> element");
-        }
-        return t;
     }
 
     private static String optionalText(Element parent, String tag) {
