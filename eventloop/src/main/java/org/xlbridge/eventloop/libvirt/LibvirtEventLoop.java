@@ -16,8 +16,8 @@ import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.HandleEvents;
-import org.xlbridge.eventloop.TimeSource;
 import org.xlbridge.eventloop.TimeoutCallback;
+import org.xlbridge.time.TimeSource;
 
 /**
  * libvirt's own default event loop ({@code virEventRegisterDefaultImpl} / {@code virEventRunDefaultImpl},

@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xlbridge.posix.PollFds;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.time.TimeSource;
 
 /**
  * A Java model of libxl's event core: the {@code libxl_ctx} as far as osevents go ({@code libxl_event.c}).
