@@ -58,12 +58,27 @@ public final class Wakeup implements AutoCloseable {
             eventfdErrno = e.getErrorCode();
             LOG.debug("eventfd(2) failed with errno {}; using a pipe for wakeups", eventfdErrno);
         }
+        try {
+            return openPipe(failure);
+        } catch (RuntimeException e) {
+            throw failure.create("cannot create a wakeup fd: eventfd(2) failed with errno " + eventfdErrno
+                    + ", " + e.getMessage(), e.getCause());
+        }
+    }
+
+    /**
+     * A non-blocking, close-on-exec pipe, for an owner that wants one signal to be one readable byte (the
+     * libxl model's poll-style wakeup, as libxl's own pipe).
+     *
+     * @param failure makes the exception every failed system call of this wakeup is thrown as
+     * @throws RuntimeException made by {@code failure} if pipe2(2) fails
+     */
+    public static Wakeup openPipe(Failure failure) {
         int[] fds = new int[2];
         try {
             Posix.pipe2(fds, Posix.O_NONBLOCK | Posix.O_CLOEXEC);
         } catch (LastErrorException e) {
-            throw failure.create("cannot create a wakeup fd: eventfd(2) failed with errno " + eventfdErrno
-                    + ", pipe2(2) failed with errno " + e.getErrorCode(), e);
+            throw failure.create("pipe2(2) failed with errno " + e.getErrorCode(), e);
         }
         return new Wakeup(fds[0], fds[1], false, failure);
     }
@@ -71,10 +86,6 @@ public final class Wakeup implements AutoCloseable {
     /** The fd to poll for POLLIN. */
     public int pollFd() {
         return readFd;
-    }
-
-    boolean isEventfd() {
-        return eventfd;
     }
 
     /**
