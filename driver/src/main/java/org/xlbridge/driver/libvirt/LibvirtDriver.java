@@ -12,6 +12,7 @@ import org.xlbridge.driver.spi.Driver;
 import org.xlbridge.driver.spi.DriverEnvironment;
 import org.xlbridge.driver.spi.DriverState;
 import org.xlbridge.eventloop.EventLoop;
+import org.xlbridge.eventloop.libvirt.LibvirtEventImpl;
 import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
 
 /**
@@ -20,7 +21,8 @@ import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
  * API and lifecycle events on the runtime's loop.
  *
  * <p>libvirt delivers events on its registered event implementation, which is process-wide and set once.
- * So the state refuses to start unless the runtime's loop IS libvirt's event implementation: a
+ * So the state refuses to start unless the runtime's loop IS libvirt's event implementation: any loop
+ * registered with {@link LibvirtEventImpl#register} (the embedded one first), or a
  * {@link LibvirtEventLoop} (libvirt's default implementation, turned by that loop's runner). Otherwise
  * lifecycle listeners would run on some other thread than the runtime's loop, breaking SPEC I9.
  */
@@ -55,13 +57,24 @@ public final class LibvirtDriver implements Driver {
             throw new DriverException(ErrorNumber.VIR_ERR_NO_SUPPORT,
                     "the libvirt driver needs libvirt.so.0 (Debian package libvirt0), which cannot be loaded");
         }
-        if (!(loop instanceof LibvirtEventLoop)) {
+        if (!isLibvirtsEventImplementation(loop)) {
             throw new DriverException(ErrorNumber.VIR_ERR_NO_SUPPORT, "the libvirt driver needs the runtime's loop "
-                    + "to be libvirt's event implementation, so that libvirt's events run on it; this loop is a "
-                    + loop.getClass().getName() + " (use the libvirt loop kind: LibvirtEventLoop)");
+                    + "to be libvirt's event implementation, so that libvirt's events run on it; this "
+                    + loop.getClass().getName() + " is not: register it first with LibvirtEventImpl.register(loop)"
+                    + " (once per process, before any libvirt connection), or run on libvirt's own loop"
+                    + " (LibvirtEventLoop)" + LibvirtEventImpl.current().map(i -> "; the registered one is "
+                    + i.loop()).orElse(""));
         }
         log.info("libvirt driver started on {}", loop);
         return new State();
+    }
+
+    /** libvirt's default loop, or the loop registered with {@code virEventRegisterImpl} by xlbridge. */
+    static boolean isLibvirtsEventImplementation(EventLoop loop) {
+        if (loop instanceof LibvirtEventLoop) {
+            return true;
+        }
+        return LibvirtEventImpl.current().map(i -> i.loop() == loop).orElse(false);
     }
 
     private static final class State implements DriverState {
