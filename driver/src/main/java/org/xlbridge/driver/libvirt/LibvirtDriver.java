@@ -70,7 +70,7 @@ public final class LibvirtDriver implements Driver {
     }
 
     /** libvirt's default loop, or the loop registered with {@code virEventRegisterImpl} by xlbridge. */
-    static boolean isLibvirtsEventImplementation(EventLoop loop) {
+    public static boolean isLibvirtsEventImplementation(EventLoop loop) {
         if (loop instanceof LibvirtEventLoop) {
             return true;
         }
