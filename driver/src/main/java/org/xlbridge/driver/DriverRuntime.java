@@ -9,70 +9,115 @@ import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.libxl.LibxlContext;
 
 /**
- * Owns a driver's lifecycle: nothing exists until {@link #start()}, which makes the loop and the libxl
- * state (through Guice providers, so that building the injector and injecting this object do no I/O),
- * and starts the loop thread; {@link #close()} tears down in the safe order:
+ * Owns a driver's lifecycle. Nothing exists until {@link #start()}: injecting this object makes nothing
+ * (it holds Guice providers), so building the injector does no I/O. {@code start()}:
  * <ol>
+ *   <li>makes the loop;</li>
+ *   <li>with a libvirt URI configured, makes the loop libvirt's event implementation
+ *       ({@link LibvirtClients#prepare}) — before anything connects, as libvirt requires;</li>
+ *   <li>makes the libxl state (ctx and bridge) and starts the loop thread ("xlbridge-loop");</li>
+ *   <li>opens the libvirt connection ({@link LibvirtClients#open}) on the turning loop.</li>
+ * </ol>
+ * {@link #close()} tears down in libvirt's order and then libxl's:
+ * <ol>
+ *   <li>deregister libvirt listeners, close the libvirt connection, and let libvirt's frees run on the
+ *       still turning loop (bounded by {@link DriverConfig#drainTimeout()});</li>
  *   <li>close the ctx: it deregisters what it holds (timeouts by modify(ASAP), fds by fdDeregister);</li>
- *   <li>let the loop run until the bridge has been told to free every registration (bounded by
- *       {@link DriverConfig#drainTimeout()}): the pending timers fire into the closed ctx and are
- *       ignored there;</li>
+ *   <li>let the loop run until the bridge has been told to free every registration (bounded): the
+ *       pending timers fire into the closed ctx and are ignored there;</li>
  *   <li>stop the loop, join its thread, close it (which runs any free still outstanding).</li>
  * </ol>
- * At the end invariant I4 holds: no live timeouts or handles in the loop, no live registration in the
- * bridge, no busy nexus in the ctx.
+ * The first three steps are {@link #quiesce()}, which a checker may call to look at the quiescent
+ * state before the loop stops. At the end invariant I4 holds: no live timeouts or handles in the loop,
+ * no live registration in the bridge, no busy nexus in the ctx.
  *
- * <p>Locking: {@code this} guards {@link #loop}, {@link #state}, {@link #loopThread} and the lifecycle
- * flags; the fields are volatile too so the accessors read them without the lock. The lock is never held
- * while waiting for a drain or joining the thread.
+ * <p>Locking: {@code this} guards {@link #loop}, {@link #state}, {@link #libvirt}, {@link #loopThread} and
+ * the lifecycle flags; the fields are volatile too so the accessors read them without the lock. The lock
+ * is not held while waiting for frees or joining the thread; {@link #quiesceLock} serialises teardown.
  */
 public final class DriverRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DriverRuntime.class);
 
     private final Provider<EventLoop> loopProvider;
     private final Provider<LibxlDriverState> stateProvider;
+    private final Provider<LibvirtClients> libvirtProvider;
+    private final boolean libvirtConfigured;
     private final Duration drainTimeout;
+    // Serialises quiesce() and close(): taken before this, never inside it.
+    private final Object quiesceLock = new Object();
     // Written under this.
     private volatile EventLoop loop;
     // Written under this.
     private volatile LibxlDriverState state;
+    // Written under this; null without a libvirt URI.
+    private volatile LibvirtClients libvirt;
     // Written under this.
     private volatile Thread loopThread;
     // Guarded by this.
     private boolean closed;
+    // Guarded by quiesceLock.
+    private boolean quiesced;
 
     @Inject
-    public DriverRuntime(Provider<EventLoop> loop, Provider<LibxlDriverState> state, DriverConfig config) {
+    public DriverRuntime(Provider<EventLoop> loop, Provider<LibxlDriverState> state,
+                         Provider<LibvirtClients> libvirt, DriverConfig config) {
         this.loopProvider = loop;
         this.stateProvider = state;
+        this.libvirtProvider = libvirt;
+        this.libvirtConfigured = config.libvirtUri() != null;
         this.drainTimeout = config.drainTimeout();
     }
 
     /**
-     * Makes the loop and the libxl state and starts the loop thread ("xlbridge-loop"), which runs
-     * {@link EventLoop#run()} until close. Idempotent.
+     * Makes the loop and the libxl state, starts the loop thread and, when a libvirt URI is configured,
+     * connects to it on that loop. Idempotent. If connecting fails, everything made so far is closed again.
      *
-     * @throws IllegalStateException after {@link #close()}
+     * @throws IllegalStateException after {@link #close()}, or when the libvirt connection cannot be opened
      */
-    public synchronized DriverRuntime start() {
-        if (closed) {
-            throw new IllegalStateException("driver runtime is closed");
+    public DriverRuntime start() {
+        LibvirtClients toOpen;
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("driver runtime is closed");
+            }
+            if (loopThread != null) {
+                return this;
+            }
+            EventLoop l = loopProvider.get();
+            LibvirtClients lv = null;
+            LibxlDriverState s;
+            try {
+                if (libvirtConfigured) {
+                    lv = libvirtProvider.get();
+                    lv.prepare(l);
+                }
+                s = stateProvider.get();
+                if (s.loop() != l) {
+                    throw new IllegalStateException("the libxl state's bridge is on " + s.loop()
+                            + ", not on the bound loop " + l + ": bind EventLoop as a singleton");
+                }
+            } catch (RuntimeException e) {
+                closed = true;
+                l.close(); // nothing registered on it yet, nothing turning it
+                throw e;
+            }
+            loop = l;
+            state = s;
+            libvirt = lv;
+            Thread t = new Thread(this::runLoop, "xlbridge-loop");
+            t.setDaemon(true);
+            loopThread = t;
+            t.start();
+            toOpen = lv;
         }
-        if (loopThread != null) {
-            return this;
+        if (toOpen != null) {
+            try {
+                toOpen.open();
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
         }
-        EventLoop l = loopProvider.get();
-        LibxlDriverState s = stateProvider.get();
-        if (s.loop() != l) {
-            throw new IllegalStateException("the libxl state's bridge is on " + s.loop()
-                    + ", not on the bound loop " + l + ": bind EventLoop as a singleton");
-        }
-        loop = l;
-        state = s;
-        Thread t = new Thread(this::runLoop, "xlbridge-loop");
-        t.setDaemon(true);
-        loopThread = t;
-        t.start();
         return this;
     }
 
@@ -84,7 +129,7 @@ public final class DriverRuntime implements AutoCloseable {
         }
     }
 
-    /** True once {@link #start()} returned and until {@link #close()}. */
+    /** True once {@link #start()} made the loop and until {@link #close()}. */
     public synchronized boolean isRunning() {
         return loopThread != null && !closed;
     }
@@ -118,39 +163,72 @@ public final class DriverRuntime implements AutoCloseable {
         return s;
     }
 
-    /** Closes the ctx, drains the bridge (bounded), stops and closes the loop. Idempotent. */
+    /**
+     * The first part of {@link #close()}: libvirt listeners removed, connection closed and its frees run,
+     * ctx closed, bridge drained; the loop keeps turning, so a checker can look at the quiescent state.
+     * Idempotent; does nothing before {@link #start()}.
+     *
+     * @return true if libvirt's frees and the bridge's all ran within the drain timeout
+     */
+    public boolean quiesce() {
+        synchronized (quiesceLock) {
+            if (quiesced || state == null) {
+                return true;
+            }
+            quiesced = true;
+            boolean complete = true;
+            try {
+                LibvirtClients lv = libvirt;
+                if (lv != null) {
+                    lv.deregisterListeners();
+                    lv.closeConnections();
+                    if (!lv.awaitFreed(drainTimeout)) {
+                        log.warn("libvirt's registrations not freed after {} (closing the loop frees the rest)",
+                                drainTimeout);
+                        complete = false;
+                    }
+                }
+                LibxlDriverState s = state;
+                s.context().close();
+                if (!s.bridge().awaitDrained(drainTimeout)) {
+                    log.warn("bridge not drained after {}: {} (closing the loop frees the rest)", drainTimeout,
+                            s.bridge().stats());
+                    complete = false;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                complete = false;
+            }
+            return complete;
+        }
+    }
+
+    /** {@link #quiesce()}, then stops the loop, joins its thread and closes the loop. Idempotent. */
     @Override
     public void close() {
-        Thread thread;
-        synchronized (this) {
-            if (closed) {
-                return;
+        synchronized (quiesceLock) {
+            Thread thread;
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                thread = loopThread;
             }
-            closed = true;
-            thread = loopThread;
-        }
-        if (thread == null) {
-            return; // never started: nothing was made
-        }
-        LibxlDriverState s = state;
-        s.context().close();
-        try {
-            if (!s.bridge().awaitDrained(drainTimeout)) {
-                log.warn("bridge not drained after {}: {} (closing the loop frees the rest)", drainTimeout,
-                        s.bridge().stats());
+            if (thread == null) {
+                return; // never started: nothing was made
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            quiesce();
+            loop.stop();
+            try {
+                thread.join(drainTimeout.toMillis() + 1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive()) {
+                log.warn("loop thread did not stop within the drain timeout");
+            }
+            loop.close();
         }
-        loop.stop();
-        try {
-            thread.join(drainTimeout.toMillis() + 1000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (thread.isAlive()) {
-            log.warn("loop thread did not stop within the drain timeout");
-        }
-        loop.close();
     }
 }

@@ -9,8 +9,9 @@ import org.xlbridge.libxl.TimeSource;
 /**
  * Makes the libxl side of the driver injectable: one {@link LibxlDriverState} (the ctx with an
  * {@link OsEventBridge} over the bound {@link org.xlbridge.eventloop.EventLoop} as its hooks, and the
- * configured protocol), its {@link LibxlContext} and {@link OsEventBridge}, and the {@link DriverRuntime}
- * that starts and stops it. Binds {@link BridgeListener} to {@link BridgeListener#NONE} and the ctx's
+ * configured protocol), its {@link LibxlContext} and {@link OsEventBridge}, the {@link LibvirtClients}
+ * the runtime opens when a libvirt URI is configured, and the {@link DriverRuntime} that starts and stops
+ * it all. Binds {@link BridgeListener} to {@link BridgeListener#NONE} and the ctx's
  * {@link TimeSource} to the system's monotonic clock; both can be overridden (a checker listens; a
  * virtual-time test supplies its clock).
  *
@@ -23,6 +24,8 @@ public final class LibxlDriverModule extends AbstractModule {
         bind(BridgeListener.class).toInstance(BridgeListener.NONE);
         bind(TimeSource.class).toInstance(TimeSource.SYSTEM);
         bind(LibxlDriverState.class).in(Singleton.class);
+        bind(LibvirtConnections.class).in(Singleton.class);
+        bind(LibvirtClients.class).to(LibvirtConnections.class);
         bind(DriverRuntime.class).in(Singleton.class);
     }
 

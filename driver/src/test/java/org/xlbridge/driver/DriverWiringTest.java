@@ -15,6 +15,7 @@ import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.EventLoopStats;
@@ -147,11 +148,98 @@ class DriverWiringTest {
         assertThat(fired.await(10, TimeUnit.SECONDS)).isTrue();
         runtime.close();
 
-        assertThat(replacement.calls()).contains("addTimeout", "updateTimeout", "removeTimeout", "run", "stop",
+        assertThat(replacement.calls()).contains("addTimeout", "updateTimeout", "removeTimeout", "run", "stop()",
                 "close");
         assertThat(replacement.calls().get(replacement.calls().size() - 1)).isEqualTo("close");
         assertThat(runtime.bridge().isDrained()).isTrue();
         assertThat(made.count(PollEventLoop.class)).as("the overridden provider never ran").isZero();
+    }
+
+    @Test
+    void withALibvirtUriTheRuntimeStartsAndStopsInLibvirtsOrder() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
+        AtomicReference<DriverRuntime> runtimeRef = new AtomicReference<>();
+        RecordingLoop loop = new RecordingLoop(new PollEventLoop(), log, () -> {
+            DriverRuntime r = runtimeRef.get();
+            return "ctx closed=" + r.context().isClosed() + " drained=" + r.bridge().isDrained();
+        });
+        RecordingClients clients = new RecordingClients(log, runtimeRef);
+        Injector injector = Guice.createInjector(
+                new DriverConfigModule(DriverConfig.defaults().withLibvirtUri("test:///default")),
+                Modules.override(new EventLoopModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(EventLoop.class).toInstance(loop);
+                    }
+                }),
+                Modules.override(new LibxlDriverModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(LibvirtClients.class).toInstance(clients);
+                    }
+                }));
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+        runtimeRef.set(runtime);
+        assertThat(log).isEmpty();
+        runtime.start();
+        // a libxl timeout still pending at close: the ctx must close after libvirt, and drain before stop
+        runtime.context().newTimeEvent().registerRel(3_600_000, (ev, deadline, rc) -> { });
+        runtime.close();
+
+        assertThat(log).filteredOn(e -> !e.equals("addTimeout") && !e.equals("updateTimeout")
+                        && !e.equals("removeTimeout"))
+                .containsExactly(
+                        "prepare(loop thread started=false)",
+                        "run",
+                        "open(loop turning=true)",
+                        "deregisterListeners(ctx closed=false)",
+                        "closeConnections(ctx closed=false)",
+                        "awaitFreed(loop turning=true, ctx closed=false)",
+                        "stop(ctx closed=true drained=true)",
+                        "close");
+    }
+
+    @Test
+    void aFailedLibvirtConnectionClosesWhatStartMade() {
+        List<String> log = new CopyOnWriteArrayList<>();
+        RecordingLoop loop = new RecordingLoop(new PollEventLoop(), log, () -> "");
+        AtomicReference<DriverRuntime> runtimeRef = new AtomicReference<>();
+        RecordingClients clients = new RecordingClients(log, runtimeRef);
+        clients.failOpen = true;
+        Injector injector = Guice.createInjector(
+                new DriverConfigModule(DriverConfig.defaults().withLibvirtUri("test:///default")),
+                Modules.override(new EventLoopModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(EventLoop.class).toInstance(loop);
+                    }
+                }),
+                Modules.override(new LibxlDriverModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(LibvirtClients.class).toInstance(clients);
+                    }
+                }));
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+        runtimeRef.set(runtime);
+        assertThatThrownBy(runtime::start).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("no daemon");
+        assertThat(log).endsWith("stop()", "close");
+        assertThat(runtime.isRunning()).isFalse();
+        assertThatThrownBy(() -> loop.addTimeout(1, t -> { }, null)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void theConnectionProviderSaysWhenNothingIsOpen() {
+        Injector injector = Guice.createInjector(new DriverConfigModule(DriverConfig.defaults()),
+                new EventLoopModule(), new LibxlDriverModule(), new LibvirtClientModule());
+        assertThatThrownBy(() -> injector.getInstance(org.libvirt.Connect.class))
+                .hasMessageContaining("no libvirt URI configured (xlbridge.libvirt.uri)");
+        Injector configured = Guice.createInjector(
+                new DriverConfigModule(DriverConfig.defaults().withLibvirtUri("test:///default")),
+                new EventLoopModule(), new LibxlDriverModule(), new LibvirtClientModule());
+        assertThatThrownBy(() -> configured.getInstance(org.libvirt.Connect.class))
+                .hasMessageContaining("start the DriverRuntime first");
     }
 
     @Test
@@ -254,13 +342,75 @@ class DriverWiringTest {
         }
     }
 
+    /** Records the runtime's libvirt steps with what was true at each, and can fail to open. */
+    static final class RecordingClients implements LibvirtClients {
+        private final List<String> log;
+        private final AtomicReference<DriverRuntime> runtime;
+        volatile boolean failOpen;
+
+        RecordingClients(List<String> log, AtomicReference<DriverRuntime> runtime) {
+            this.log = log;
+            this.runtime = runtime;
+        }
+
+        private boolean turning() {
+            return log.contains("run") && !log.stream().anyMatch(e -> e.startsWith("stop"));
+        }
+
+        private boolean ctxClosed() {
+            return runtime.get().context().isClosed();
+        }
+
+        @Override
+        public void prepare(EventLoop loop) {
+            log.add("prepare(loop thread started=" + log.contains("run") + ")");
+        }
+
+        @Override
+        public void open() {
+            if (failOpen) {
+                throw new IllegalStateException("cannot open libvirt connection: no daemon");
+            }
+            // the loop thread may not have entered run() yet: wait (bounded) until it has
+            long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!log.contains("run") && System.nanoTime() < giveUp) {
+                Thread.onSpinWait();
+            }
+            log.add("open(loop turning=" + turning() + ")");
+        }
+
+        @Override
+        public void deregisterListeners() {
+            log.add("deregisterListeners(ctx closed=" + ctxClosed() + ")");
+        }
+
+        @Override
+        public void closeConnections() {
+            log.add("closeConnections(ctx closed=" + ctxClosed() + ")");
+        }
+
+        @Override
+        public boolean awaitFreed(Duration timeout) {
+            log.add("awaitFreed(loop turning=" + turning() + ", ctx closed=" + ctxClosed() + ")");
+            return true;
+        }
+    }
+
     /** Delegates to another loop and records the name of every call, in order. */
     static final class RecordingLoop implements EventLoop {
         private final EventLoop inner;
-        private final List<String> calls = new CopyOnWriteArrayList<>();
+        private final List<String> calls;
+        private final java.util.function.Supplier<String> atStop;
 
         RecordingLoop(EventLoop inner) {
+            this(inner, new CopyOnWriteArrayList<>(), () -> "");
+        }
+
+        /** Records into {@code calls}; at stop also records what {@code atStop} says. */
+        RecordingLoop(EventLoop inner, List<String> calls, java.util.function.Supplier<String> atStop) {
             this.inner = inner;
+            this.calls = calls;
+            this.atStop = atStop;
         }
 
         List<String> calls() {
@@ -316,7 +466,7 @@ class DriverWiringTest {
 
         @Override
         public void stop() {
-            calls.add("stop");
+            calls.add("stop(" + atStop.get() + ")");
             inner.stop();
         }
 
