@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import org.junit.jupiter.api.Test;
 import org.libvirt.event.DomainEventType;
 import org.xlbridge.libxl.DeregistrationProtocol;
-import org.xlbridge.libxl.TimeSource;
+import org.xlbridge.time.TimeSource;
 
 /**
  * The I9 books without libvirt: exact delivery passes; each way of getting events wrong — lost,
