@@ -77,6 +77,16 @@ final class LibvirtChurn {
         }
     }
 
+    /** Successful domain calls so far. */
+    long operations() {
+        return ledger.operations();
+    }
+
+    /** Lifecycle events received so far. */
+    long eventsReceived() {
+        return ledger.eventsReceived();
+    }
+
     /** The libvirt section of the report; I9 violations go to {@code checker}. Call after {@link #finish}. */
     LibvirtReport report(String uri, InvariantChecker checker) {
         return ledger.report(uri, clients, checker);

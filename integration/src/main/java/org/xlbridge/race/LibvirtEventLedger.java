@@ -44,6 +44,7 @@ final class LibvirtEventLedger {
     private final AtomicLong apiErrors = new AtomicLong();
     private final AtomicLong foreign = new AtomicLong();
     private final AtomicLong foreignOffLoop = new AtomicLong();
+    private final AtomicLong receivedEvents = new AtomicLong();
 
     /** Opens the books of a domain about to be defined. */
     void domain(String name) {
@@ -77,6 +78,7 @@ final class LibvirtEventLedger {
 
     /** A listener received {@code type} for the domain {@code name} (null: unknown) at {@code atNanos}. */
     void received(String name, DomainEventType type, long atNanos, boolean onLoopThread) {
+        receivedEvents.incrementAndGet();
         Domain d = name == null ? null : domains.get(name);
         if (d == null) {
             foreign.incrementAndGet();
@@ -88,6 +90,16 @@ final class LibvirtEventLedger {
         synchronized (d) {
             d.received.add(new Received(type, atNanos, onLoopThread));
         }
+    }
+
+    /** Successful calls so far. */
+    long operations() {
+        return operations.get();
+    }
+
+    /** Events received so far, for any domain. */
+    long eventsReceived() {
+        return receivedEvents.get();
     }
 
     /** True when every domain received at least as many events as it expects. */

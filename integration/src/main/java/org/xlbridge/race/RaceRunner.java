@@ -130,7 +130,7 @@ public final class RaceRunner {
             long now = System.nanoTime();
             if (now >= nextProgress) {
                 if (progress != null) {
-                    printProgress(now - start, runtime, checker);
+                    printProgress(now - start, runtime, checker, churn);
                 }
                 nextProgress += 1_000_000_000L;
             }
@@ -223,12 +223,14 @@ public final class RaceRunner {
         }
     }
 
-    private void printProgress(long elapsedNanos, DriverRuntime runtime, InvariantChecker checker) {
+    private void printProgress(long elapsedNanos, DriverRuntime runtime, InvariantChecker checker,
+                               LibvirtChurn churn) {
         BridgeStats b = runtime.bridge().stats();
         long v = checker.violations().values().stream().mapToLong(Long::longValue).sum();
-        progress.printf("[%3ds] registrations=%d deregistrations=%d modify(ASAP)=%d races=%d stale=%d violations=%d%n",
+        progress.printf("[%3ds] registrations=%d deregistrations=%d modify(ASAP)=%d races=%d stale=%d violations=%d%s%n",
                 elapsedNanos / 1_000_000_000L, registrations.get(), deregistrations.get(), b.modifyAsapCalls(),
-                b.modifyWhileFiring(), runtime.context().stats().staleTimeoutsDiscarded(), v);
+                b.modifyWhileFiring(), runtime.context().stats().staleTimeoutsDiscarded(), v,
+                churn == null ? "" : " libvirt calls=" + churn.operations() + " events=" + churn.eventsReceived());
         progress.flush();
     }
 
