@@ -667,7 +667,7 @@ public final class LibxlContext implements AutoCloseable {
 
     // ------------------------------------------------------------------ helpers
 
-    void ensureOpen() {
+    private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException(name + " is closed");
         }
@@ -819,5 +819,4 @@ public final class LibxlContext implements AutoCloseable {
     Logger log() {
         return log;
     }
-
 }
