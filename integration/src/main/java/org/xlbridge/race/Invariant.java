@@ -1,9 +1,6 @@
 package org.xlbridge.race;
 
-/**
- * The invariants the race harness checks, I1 to I8: what "the bridge copes with the race" means, one
- * countable property each.
- */
+/** The invariants of SPEC.md that the race harness checks. */
 public enum Invariant {
     I1("exactly once: each timeoutRegister answered by one occurredTimeout, consumed by its own event"),
     I2("no stale fire: an event's callback runs only while registered and never before its deadline"),

@@ -261,12 +261,8 @@ public final class InvariantChecker implements BridgeListener {
         }
     }
 
-    /**
-     * Records a violation the runner finds itself rather than through the hooks: during the run (I5, a worker
-     * that failed, or an event not fired within the liveness bound), when the workers stop (I5, one that did
-     * not finish) or at quiescence (I4, something still live).
-     */
-    public void runnerViolation(Invariant inv, String what) {
+    /** Records an I4 or I5 violation found by the runner at quiescence. */
+    public void quiescenceViolation(Invariant inv, String what) {
         violation(inv, what);
     }
 

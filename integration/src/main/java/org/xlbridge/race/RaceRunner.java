@@ -114,7 +114,7 @@ public final class RaceRunner {
             t.join(LIVENESS_BOUND_NANOS / 1_000_000 + 5_000);
             if (t.isAlive()) {
                 stopping = true;
-                checker.runnerViolation(Invariant.I5, t.getName() + " did not finish");
+                checker.quiescenceViolation(Invariant.I5, t.getName() + " did not finish");
             }
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
@@ -122,7 +122,7 @@ public final class RaceRunner {
         // Quiescence: close the ctx, let the loop free everything, then check I4 before the loop stops.
         ctx.close();
         if (!runtime.bridge().awaitDrained(Duration.ofSeconds(10))) {
-            checker.runnerViolation(Invariant.I4, "bridge not drained 10 s after ctx close: "
+            checker.quiescenceViolation(Invariant.I4, "bridge not drained 10 s after ctx close: "
                     + runtime.bridge().stats());
         }
         EventLoopStats loopStats = awaitLoopQuiet(runtime.loop());
@@ -181,14 +181,14 @@ public final class RaceRunner {
     private static void checkQuiescence(InvariantChecker checker, EventLoopStats loop, BridgeStats bridge,
                                         LibxlStats ctx) {
         if (loop.liveTimeouts() != 0 || loop.liveHandles() != 0 || loop.pendingFrees() != 0) {
-            checker.runnerViolation(Invariant.I4, "loop not empty at quiescence: " + loop);
+            checker.quiescenceViolation(Invariant.I4, "loop not empty at quiescence: " + loop);
         }
         if (bridge.liveTimeouts() != 0 || bridge.liveFds() != 0 || checker.liveRegistrations() != 0) {
-            checker.runnerViolation(Invariant.I4, "bridge registrations live at quiescence: " + bridge);
+            checker.quiescenceViolation(Invariant.I4, "bridge registrations live at quiescence: " + bridge);
         }
         if (ctx.timeoutNexiInUse() != 0 || ctx.fdNexiInUse() != 0 || ctx.registeredTimeEvents() != 0
                 || ctx.registeredFdEvents() != 0) {
-            checker.runnerViolation(Invariant.I4, "ctx busy at quiescence: " + ctx);
+            checker.quiescenceViolation(Invariant.I4, "ctx busy at quiescence: " + ctx);
         }
     }
 
@@ -234,7 +234,7 @@ public final class RaceRunner {
                 }
             } catch (RuntimeException e) {
                 log.error("worker failed", e);
-                checker.runnerViolation(Invariant.I5, Thread.currentThread().getName() + " failed: " + e);
+                checker.quiescenceViolation(Invariant.I5, Thread.currentThread().getName() + " failed: " + e);
             }
         }
 
@@ -292,7 +292,7 @@ public final class RaceRunner {
             long giveUp = rec.deadlineNanos + LIVENESS_BOUND_NANOS;
             while (!rec.finished()) {
                 if (System.nanoTime() > giveUp) {
-                    checker.runnerViolation(Invariant.I5, "event not fired " + LIVENESS_BOUND_NANOS / 1_000_000
+                    checker.quiescenceViolation(Invariant.I5, "event not fired " + LIVENESS_BOUND_NANOS / 1_000_000
                             + " ms after its deadline");
                     ctx.withLock(() -> cancel(rec));
                     return;
