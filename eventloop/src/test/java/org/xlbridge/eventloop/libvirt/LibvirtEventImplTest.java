@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 import org.libvirt.Library;
 import org.xlbridge.eventloop.EventLoopException;
 import org.xlbridge.eventloop.HandleEvents;
-import org.xlbridge.eventloop.conformance.TestPipe;
 import org.xlbridge.eventloop.poll.PollEventLoop;
+import org.xlbridge.posix.TestPipe;
 
 /**
  * The six callbacks of {@link LibvirtEventImpl}, driven through libvirt's public event API
