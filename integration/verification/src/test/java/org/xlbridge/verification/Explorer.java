@@ -15,11 +15,13 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import kotlin.Unit;
+import kotlinx.serialization.json.Json;
 import org.junit.jupiter.api.Assumptions;
 import org.pastalab.fray.core.ThreadContext;
 import org.pastalab.fray.core.command.Configuration;
 import org.pastalab.fray.core.observers.TimelineCoverageType;
 import org.pastalab.fray.core.randomness.ControlledRandomProvider;
+import org.pastalab.fray.core.randomness.Randomness;
 import org.pastalab.fray.core.scheduler.PCTScheduler;
 import org.pastalab.fray.core.scheduler.POSScheduler;
 import org.pastalab.fray.core.scheduler.Scheduler;
@@ -71,6 +73,9 @@ final class Explorer {
                     : schedules + " schedules, no failure") + " (" + decisions + " scheduling decisions)";
         }
     }
+
+    /** File of a kept PCT recording holding the scheduler's learnt schedule length. */
+    private static final String PCT_MAX_STEP = "pct-max-step";
 
     private Explorer() {
     }
@@ -154,7 +159,7 @@ final class Explorer {
         }
         Path kept = null;
         if (failure != null) {
-            kept = keepRecording(c.getReport().resolve("recording"), name + "-" + algorithm);
+            kept = keepRecording(c.getReport().resolve("recording"), name + "-" + algorithm, c.getScheduler());
         }
         Result r = new Result(name, algorithm, ran, failure, kept, counter.decisions.get());
         System.out.println("fray: " + r + (kept != null ? "; recording kept in " + kept : ""));
@@ -162,7 +167,8 @@ final class Explorer {
     }
 
     /**
-     * Replays a recording: the same scheduler fed the recorded random choices, so the same schedule.
+     * Replays a recording: the recorded scheduler, fed the recorded random choices (and, for PCT, the
+     * schedule length it had learnt by the failing schedule), makes the same choices again.
      * Returns the failure it reproduced (null if none) and prints the schedule's steps.
      */
     static Throwable replay(String name, Path recording, Runnable scenario) {
@@ -189,11 +195,14 @@ final class Explorer {
     private static Scheduler replayScheduler(Path recording) {
         try {
             String className = Files.readString(recording.resolve("scheduler")).trim();
-            String json = Files.readString(recording.resolve("random.json"));
-            org.pastalab.fray.core.randomness.Randomness random = kotlinx.serialization.json.Json.Default.decodeFromString(
-                    org.pastalab.fray.core.randomness.Randomness.Companion.serializer(), json);
+            Randomness random = Json.Default.decodeFromString(Randomness.Companion.serializer(),
+                    Files.readString(recording.resolve("random.json")));
+            Path pctMaxStep = recording.resolve(PCT_MAX_STEP);
+            if (className.equals(PCTScheduler.class.getName()) && Files.exists(pctMaxStep)) {
+                return new PCTScheduler(random, 3, Integer.parseInt(Files.readString(pctMaxStep).trim()));
+            }
             return (Scheduler) Class.forName(className)
-                    .getConstructor(org.pastalab.fray.core.randomness.Randomness.class).newInstance(random);
+                    .getConstructor(Randomness.class).newInstance(random);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the recording in " + recording, e);
         } catch (ReflectiveOperationException e) {
@@ -201,7 +210,7 @@ final class Explorer {
         }
     }
 
-    private static Path keepRecording(Path from, String name) {
+    private static Path keepRecording(Path from, String name, Scheduler failing) {
         Path to = Paths.get(System.getProperty("xlbridge.fray.recordings", "target/fray/recordings")).resolve(name);
         try {
             if (Files.exists(to)) {
@@ -214,6 +223,11 @@ final class Explorer {
             Files.createDirectories(to);
             for (String f : new String[] {"scheduler", "random.json"}) {
                 Files.copy(from.resolve(f), to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            }
+            if (failing instanceof PCTScheduler pct) {
+                // PCT learns its schedule length across schedules and draws its priority change points
+                // from it: the failing schedule's length is part of what replays it.
+                Files.writeString(to.resolve(PCT_MAX_STEP), Integer.toString(pct.getMaxStep()));
             }
             return to;
         } catch (IOException e) {
@@ -236,28 +250,28 @@ final class Explorer {
     }
 
     /**
-     * Records each scheduling decision of a replay as a readable line: step, thread, the operation it
-     * is about to do and where in xlbridge code (or the test) it is.
+     * Records each scheduling decision of a replay (thread, the operation it is about to do, where in
+     * xlbridge code) and renders the schedule readably: one line per run of consecutive steps by one
+     * thread, with the xlbridge methods it went through.
      */
     static final class StepTracer implements ScheduleObserver<ThreadContext> {
-        final List<String> steps = new ArrayList<>();
-        private String lastThread = "";
+        record Step(String thread, String operation, String where) {
+        }
+
+        final List<Step> steps = new ArrayList<>();
 
         @Override
         public void onNewSchedule(Collection<? extends ThreadContext> all, ThreadContext scheduled) {
             Thread t = scheduled.getThread();
-            String op = scheduled.getPendingOperation().getClass().getSimpleName();
             String where = "";
             for (StackTraceElement e : t.getStackTrace()) {
                 String c = e.getClassName();
                 if (c.startsWith("org.xlbridge.") && !c.startsWith("org.xlbridge.verification.Explorer")) {
-                    where = c.substring(c.lastIndexOf('.') + 1) + "." + e.getMethodName() + ":" + e.getLineNumber();
+                    where = c.substring(c.lastIndexOf('.') + 1) + "." + e.getMethodName();
                     break;
                 }
             }
-            String switched = t.getName().equals(lastThread) ? "  " : "->";
-            lastThread = t.getName();
-            steps.add(String.format("%4d %s %-22s %-28s %s", steps.size() + 1, switched, t.getName(), op, where));
+            steps.add(new Step(t.getName(), scheduled.getPendingOperation().getClass().getSimpleName(), where));
         }
 
         @Override
@@ -265,7 +279,26 @@ final class Explorer {
         }
 
         String render() {
-            return "step    thread                 operation                    at\n" + String.join("\n", steps);
+            StringBuilder out = new StringBuilder("steps      thread                what it did (xlbridge methods, in order)\n");
+            int i = 0;
+            while (i < steps.size()) {
+                int j = i;
+                List<String> seen = new ArrayList<>();
+                while (j < steps.size() && steps.get(j).thread().equals(steps.get(i).thread())) {
+                    String w = steps.get(j).where();
+                    if (!w.isEmpty() && (seen.isEmpty() || !seen.get(seen.size() - 1).equals(w))) {
+                        seen.add(w);
+                    }
+                    j++;
+                }
+                String what = seen.size() <= 8 ? String.join(" > ", seen)
+                        : String.join(" > ", seen.subList(0, 4)) + " > ... > "
+                                + String.join(" > ", seen.subList(seen.size() - 3, seen.size()));
+                out.append(String.format("%4d-%-4d  %-20s  %s (then %s)%n", i + 1, j, steps.get(i).thread(),
+                        what.isEmpty() ? "-" : what, steps.get(j - 1).operation()));
+                i = j;
+            }
+            return out.toString();
         }
     }
 }
