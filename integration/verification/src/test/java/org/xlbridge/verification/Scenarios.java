@@ -7,6 +7,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.xlbridge.driver.BridgeListener;
 import org.xlbridge.driver.BridgeStats;
 import org.xlbridge.driver.OsEventBridge;
 import org.xlbridge.eventloop.EventLoop;
@@ -112,6 +113,8 @@ final class Scenarios {
         final CountingHooks hooks;
         final LibxlContext ctx;
         final int dispatchThreads;
+        /** The real bridge's first reported violation, for the failure message. */
+        final AtomicReference<String> firstBridgeViolation = new AtomicReference<>();
         /** Things a callback saw that must not happen (I2: a deregistered event's callback ran). */
         final AtomicReference<String> callbackViolation = new AtomicReference<>();
 
@@ -126,7 +129,12 @@ final class Scenarios {
                 hooks = new CountingHooks(mutant);
             } else {
                 mutant = null;
-                bridge = new OsEventBridge(loop);
+                bridge = new OsEventBridge(loop, new BridgeListener() {
+                    @Override
+                    public void violation(String what) {
+                        firstBridgeViolation.compareAndSet(null, what);
+                    }
+                });
                 hooks = new CountingHooks(bridge);
             }
             ctx = LibxlContext.builder().hooks(hooks).timeSource(manual::nanoTime).protocol(setup.protocol()).build();
@@ -200,7 +208,7 @@ final class Scenarios {
             long v = bridgeViolations();
             if (v > 0) {
                 broken.add("I3 " + v + " use(s) after free / double free in the bridge"
-                        + (mutant != null ? ": " + mutant.firstViolation() : ""));
+                        + ": " + (mutant != null ? mutant.firstViolation() : firstBridgeViolation.get()));
             }
             if (setup.protocol() == DeregistrationProtocol.ASAP_MODIFY) {
                 long answered = c.timeoutsFired() + (c.staleTimeoutsDiscarded() - c.timeoutsOnIdleNexus())
