@@ -173,6 +173,15 @@ final class Explorer {
      */
     static Throwable replay(String name, Path recording, Runnable scenario) {
         requireFray();
+        // A recording holds random choices, not steps: it replays only if the run meets the same
+        // scheduling points. Every kept recording was found in a JVM that had already run the scenario
+        // (its classes initialised, whose static initialisers add scheduling points), so warm up the same.
+        try {
+            FrayInTestLauncher.INSTANCE.launchFray(scenario, new POSScheduler(), new ControlledRandomProvider(),
+                    1, 600, false, TimelineCoverageType.NONE, c -> Unit.INSTANCE);
+        } catch (Throwable ignored) {
+            // a warm-up run may well hit the failure; only the replay below counts
+        }
         StepTracer tracer = new StepTracer();
         Throwable failure = null;
         try {
