@@ -35,6 +35,6 @@ class PooledDispatchFreeRaceTest {
                 Scenarios.twoDispatchesAgainstModify(Setup.fixed()));
         assertThat(failure).as("PooledDispatchEventLoop still frees before the last pooled dispatch"
                 + " (if it was fixed: delete this witness)").isNotNull();
-        assertThat(LegacyProtocolExplorationTest.rootMessage(failure)).contains("timer dispatch after free");
+        assertThat(LegacyProtocolExplorationTest.rootMessage(failure)).contains("timer dispatch after free").contains("loop contract");
     }
 }
