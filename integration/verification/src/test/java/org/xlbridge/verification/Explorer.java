@@ -87,7 +87,7 @@ final class Explorer {
 
     /** Most schedules spent looking for a failure that must exist (-Dxlbridge.fray.findBudget). */
     static int findBudget() {
-        return Integer.getInteger("xlbridge.fray.findBudget", 500);
+        return Integer.getInteger("xlbridge.fray.findBudget", 1000);
     }
 
     static boolean underCi() {
