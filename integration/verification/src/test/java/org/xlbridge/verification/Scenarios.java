@@ -210,7 +210,7 @@ final class Scenarios {
             if (v > 0 && mutant == null && reported != null && reported.contains("dispatch after free")) {
                 broken.add("loop contract (Contract 1, semantic 6): the loop dispatched a registration after"
                         + " running its free; the bridge detected it and ignored it: " + reported
-                        + " (PooledDispatchEventLoop's free-before-last-dispatch race, see PooledDispatchFreeRaceTest)");
+                        + " (e.g. PooledDispatchEventLoop's former free-before-last-dispatch race, docs/verification.md)");
             } else if (v > 0) {
                 broken.add("I3 " + v + " use(s) after free / double free in the bridge"
                         + ": " + reported);
