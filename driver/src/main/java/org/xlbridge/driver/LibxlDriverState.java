@@ -3,7 +3,7 @@ package org.xlbridge.driver;
 import jakarta.inject.Inject;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.libxl.LibxlContext;
-import org.xlbridge.libxl.TimeSource;
+import org.xlbridge.time.TimeSource;
 
 /**
  * What libvirt's libxl driver keeps in its driver state: one libxl ctx and the bridge that is its osevent

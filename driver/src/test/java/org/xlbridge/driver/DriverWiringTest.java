@@ -27,7 +27,7 @@ import org.xlbridge.eventloop.poll.PollEventLoop;
 import org.xlbridge.libxl.DeregistrationProtocol;
 import org.xlbridge.libxl.LibxlContext;
 import org.xlbridge.libxl.TimeEvent;
-import org.xlbridge.libxl.TimeSource;
+import org.xlbridge.time.TimeSource;
 
 /**
  * Guice wiring, configuration parsing and the runtime's lifecycle: injection makes nothing until
