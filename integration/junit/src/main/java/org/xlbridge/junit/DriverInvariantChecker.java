@@ -61,6 +61,8 @@ public final class DriverInvariantChecker implements BridgeListener {
     private final AtomicInteger probesLeft;
     private volatile LibxlContext ctx;
     private volatile TimeSource clock = TimeSource.SYSTEM;
+    // Set when the kit starts tearing the driver down: deregistrations from then on are the ctx's close.
+    private volatile boolean closing;
 
     private final ConcurrentHashMap<TimeoutRegistration, RegRecord> regs = new ConcurrentHashMap<>();
     // TimeoutToken keeps identity equality: one entry per nexus, owned by the newest registration seen.
@@ -80,6 +82,8 @@ public final class DriverInvariantChecker implements BridgeListener {
         final AtomicInteger deliveries = new AtomicInteger();
         volatile boolean tokenReleased;
         volatile boolean modified;
+        // timeoutDeregister before the kit began closing the ctx: no occurredTimeout will ever come.
+        volatile boolean cancelledBeforeClose;
     }
 
     /**
@@ -101,6 +105,11 @@ public final class DriverInvariantChecker implements BridgeListener {
     void attach(LibxlContext context) {
         this.ctx = context;
         this.clock = context.timeSource();
+    }
+
+    /** The kit is about to close the ctx: timeouts it deregisters from now on are not owed an occurredTimeout. */
+    void closing() {
+        closing = true;
     }
 
     /** Adds a listener that receives every bridge callback after the checker. Add it before registering. */
@@ -160,6 +169,8 @@ public final class DriverInvariantChecker implements BridgeListener {
             // libxl takes the token back at once (and may hand it to a new event): any later delivery for
             // this registration uses a token that, in C, is freed or someone else's.
             r.tokenReleased = true;
+            LibxlContext c = ctx;
+            r.cancelledBeforeClose = !closing && (c == null || !c.isClosed());
         }
         listeners.forEach(l -> l.timeoutDeregistered(reg));
     }
@@ -213,9 +224,11 @@ public final class DriverInvariantChecker implements BridgeListener {
             report(Invariant.I3, "free of " + reg + ", which the checker never saw registered or saw freed already");
         } else if (r.deliveries.get() == 0) {
             LibxlContext c = ctx;
-            if (c == null || !c.isClosed()) {
-                report(Invariant.I1, reg + " freed without any occurredTimeout while the ctx was open"
-                        + (previousState == TimeoutRegistration.CANCELLED ? " (cancelled by timeoutDeregister)" : ""));
+            if (r.cancelledBeforeClose) {
+                report(Invariant.I1, reg + " never got its occurredTimeout: cancelled by timeoutDeregister while the"
+                        + " ctx was open");
+            } else if (c == null || !c.isClosed()) {
+                report(Invariant.I1, reg + " freed without any occurredTimeout while the ctx was open");
             }
         }
         listeners.forEach(l -> l.timeoutFreed(reg, previousState));

@@ -329,6 +329,7 @@ public final class XlbridgeDriver implements ExtensionContext.Store.CloseableRes
     }
 
     private void quiesce(Duration drain) {
+        checker.closing();
         if (manual != null) {
             // Nothing turns the manual loop but the test: close the ctx and run the passes that fire its ASAP
             // timers into the closed ctx and free the registrations, before the runtime looks.
