@@ -53,6 +53,9 @@ public final class XlbridgeDriver implements ExtensionContext.Store.CloseableRes
     /** How long {@link #awaitUntil} waits on a real-time loop; on the manual loop, how much virtual time. */
     public static final Duration AWAIT_BOUND = Duration.ofSeconds(10);
 
+    // A loop whose state has not changed for this long, with no free pending, has settled.
+    private static final long SETTLED_NANOS = 200_000_000L;
+
     private final DriverLoop kind;
     private final XlbridgeDriverTest settings;
     private final Injector injector;
@@ -339,7 +342,30 @@ public final class XlbridgeDriver implements ExtensionContext.Store.CloseableRes
             }
         }
         runtime.quiesce();
-        boundedWait(drain, loop::isQuiet);
+        awaitLoopSettled(drain);
+    }
+
+    /**
+     * Waits until the loop is quiet, or its state has stopped changing with nothing left in flight (a leak:
+     * waiting longer would not help), or {@code bound} passes.
+     */
+    private void awaitLoopSettled(Duration bound) {
+        long deadline = System.nanoTime() + bound.toNanos();
+        List<Object> last = null;
+        long stableSince = System.nanoTime();
+        while (!loop.isQuiet() && System.nanoTime() - deadline < 0) {
+            EventLoopStats s = loop.stats();
+            int inFlight = loop.inner() instanceof PooledDispatchEventLoop p ? p.dispatchesInFlight() : 0;
+            List<Object> now = List.of(s.liveTimeouts(), s.liveHandles(), s.pendingFrees(), s.dispatches(), inFlight,
+                    loop.liveRegistrations().size());
+            if (!now.equals(last)) {
+                last = now;
+                stableSince = System.nanoTime();
+            } else if (s.pendingFrees() == 0 && inFlight == 0 && System.nanoTime() - stableSince > SETTLED_NANOS) {
+                return;
+            }
+            LockSupport.parkNanos(1_000_000L);
+        }
     }
 
     /** I4: nothing live in the loop, the bridge or the ctx. */
