@@ -65,6 +65,32 @@ class GuestAnswerOrTimeoutTest {
         assertEquals(30, operations.stream().filter(TrackedOperation::isCompleted).count());
     }
 
+    /** The example of docs/junit-kit.md, as it is printed there. */
+    @XlbridgeDriverTest                               // runs on [manual], [pooled], [embedded]
+    void answerOrTimeoutEndsOnce(XlbridgeDriver driver) {
+        LibxlContext ctx = driver.context();
+        DriverInvariantChecker checker = driver.checker();
+        TrackedOperation op = checker.operation("shutdown dom1");          // I10: must end exactly once
+        checker.expectEvents("lifecycle", "dom1", "shutdown ended");       // I9: exactly these, in order
+        TimeEvent answer = ctx.newTimeEvent();
+        TimeEvent timeout = ctx.newTimeEvent();
+        ctx.withLock(() -> {
+            answer.registerRel(5, (ev, deadline, rc) -> {
+                op.ran("guest answer");
+                timeout.deregister();                                      // modify(ASAP), racing its dispatch
+                op.completed("done");
+                checker.recordEvent("lifecycle", "dom1", "shutdown ended");
+            });
+            timeout.registerRel(5, (ev, deadline, rc) -> {
+                op.ran("timeout");
+                answer.deregister();
+                op.completed("timed out");
+                checker.recordEvent("lifecycle", "dom1", "shutdown ended");
+            });
+        });
+        driver.awaitUntil("the operation ended", op::isCompleted);        // virtual or real time
+    }
+
     private static void end(DriverInvariantChecker checker, TrackedOperation op, String domain, String outcome,
                             AtomicInteger ended) {
         op.completed(outcome);

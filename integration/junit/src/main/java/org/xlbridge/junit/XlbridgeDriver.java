@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
@@ -27,10 +28,12 @@ import org.xlbridge.driver.LibxlDriverModule;
 import org.xlbridge.driver.OsEventBridge;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.EventLoopStats;
+import org.xlbridge.eventloop.HandleEvents;
 import org.xlbridge.eventloop.testing.ManualEventLoop;
 import org.xlbridge.eventloop.testing.PooledDispatchEventLoop;
 import org.xlbridge.libxl.LibxlContext;
 import org.xlbridge.libxl.LibxlStats;
+import org.xlbridge.posix.Posix;
 import org.xlbridge.time.TimeSource;
 
 /**
@@ -52,6 +55,8 @@ public final class XlbridgeDriver implements ExtensionContext.Store.CloseableRes
     private static final Logger log = LoggerFactory.getLogger(XlbridgeDriver.class);
     /** How long {@link #awaitUntil} waits on a real-time loop; on the manual loop, how much virtual time. */
     public static final Duration AWAIT_BOUND = Duration.ofSeconds(10);
+    // awaitUntil on the manual loop gives up after this many passes even if virtual time stands still.
+    private static final int MAX_MANUAL_PASSES = 100_000;
 
     // A loop whose state has not changed for this long, with no free pending, has settled.
     private static final long SETTLED_NANOS = 200_000_000L;
@@ -252,19 +257,49 @@ public final class XlbridgeDriver implements ExtensionContext.Store.CloseableRes
     }
 
     /**
-     * Lets the driver run until {@code condition} holds, on any loop. On the manual loop it runs what is due
-     * and then moves virtual time to the next expiry, repeatedly, for at most {@link #AWAIT_BOUND} of virtual
-     * time; on the others it polls every millisecond for at most {@link #AWAIT_BOUND}.
+     * On the manual loop, asks poll(2) which live handles' fds are ready now and delivers those events
+     * (through {@link ManualEventLoop#fireHandle}); on the others, does nothing (their loop polls).
+     *
+     * @return how many handles were delivered to
+     */
+    public int deliverReadyFds() {
+        if (manual == null) {
+            return 0;
+        }
+        int delivered = 0;
+        for (int watch : manual.liveHandles()) {
+            OptionalInt fd = manual.handleFd(watch);
+            OptionalInt events = manual.handleEvents(watch);
+            if (fd.isEmpty() || events.isEmpty() || events.getAsInt() == 0) {
+                continue;
+            }
+            int ready = HandleEvents.fromPoll(Posix.pollNow(fd.getAsInt(), HandleEvents.toPoll(events.getAsInt())));
+            if (ready != 0 && manual.fireHandle(watch, ready)) {
+                delivered++;
+            }
+        }
+        return delivered;
+    }
+
+    /**
+     * Lets the driver run until {@code condition} holds, on any loop. On the manual loop it runs what is due,
+     * delivers ready fds ({@link #deliverReadyFds}) and, when nothing else happened, moves virtual time to the
+     * next expiry, repeatedly, for at most {@link #AWAIT_BOUND} of virtual time; on the others it polls the
+     * condition every millisecond for at most {@link #AWAIT_BOUND}.
      *
      * @throws AssertionError naming {@code what} when the bound passes first
      */
     public void awaitUntil(String what, BooleanSupplier condition) {
         if (manual != null) {
             long end = manual.nanoTime() + AWAIT_BOUND.toNanos();
-            while (!condition.getAsBoolean()) {
+            for (int pass = 0; !condition.getAsBoolean(); pass++) {
+                if (pass == MAX_MANUAL_PASSES) {
+                    throw new AssertionError("on the manual loop, waiting for " + what + ": not after " + pass
+                            + " passes (an fd that stays ready?)");
+                }
                 manual.runDue();
-                if (condition.getAsBoolean()) {
-                    return;
+                if (deliverReadyFds() > 0 || condition.getAsBoolean()) {
+                    continue;
                 }
                 long now = manual.nanoTime();
                 OptionalLong next = manual.nextExpiry();
@@ -304,7 +339,9 @@ public final class XlbridgeDriver implements ExtensionContext.Store.CloseableRes
             if (manual == null) {
                 boundedWait(drain, () -> checker.eventsArrived() && checker.operationsCompleted());
             }
+            long t0 = System.nanoTime();
             quiesce(drain);
+            log.debug("{} loop: quiesced in {} ms", kind.displayName(), (System.nanoTime() - t0) / 1_000_000);
             checkQuiescence();
             LibxlStats ctxStats = context().stats();
             checker.checkContextCounters(ctxStats);
@@ -321,7 +358,9 @@ public final class XlbridgeDriver implements ExtensionContext.Store.CloseableRes
                 }
             }
         } finally {
+            long t0 = System.nanoTime();
             runtime.close();
+            log.debug("{} loop: closed in {} ms", kind.displayName(), (System.nanoTime() - t0) / 1_000_000);
         }
         BridgeStats b = bridge().stats();
         log.info("{} loop: {} timeouts registered, {} modify(ASAP), {} raced, {} duplicate dispatches, {} probes,"

@@ -13,8 +13,10 @@ import java.util.concurrent.locks.LockSupport;
 import org.xlbridge.driver.BridgeListener;
 import org.xlbridge.driver.TimeoutRegistration;
 import org.xlbridge.libxl.DeregistrationProtocol;
+import org.xlbridge.libxl.FdEvent;
 import org.xlbridge.libxl.LibxlContext;
 import org.xlbridge.libxl.TimeEvent;
+import org.xlbridge.posix.Posix;
 
 /**
  * Test classes the kit's own tests run through JUnit's {@code EngineTestKit}: correct scenarios that must
@@ -44,6 +46,30 @@ final class Scenarios {
             ctx.withLock(() -> cancelled.forEach(TimeEvent::deregister));
             driver.awaitUntil("10 events fired", () -> fired.get() == 10);
             assertThat(driver.checker().reentrancyProbes()).isPositive();
+        }
+    }
+
+    /** An fd watch delivered and deregistered from its own callback, on every loop. */
+    static class CorrectFds {
+        @XlbridgeDriverTest
+        void fdEventIsDelivered(XlbridgeDriver driver) {
+            int[] pipe = new int[2];
+            Posix.pipe2(pipe, Posix.O_CLOEXEC);
+            try {
+                AtomicInteger delivered = new AtomicInteger();
+                FdEvent watch = driver.context().newFdEvent();
+                watch.register(pipe[0], Posix.POLLIN, (ev, fd, events, revents) -> {
+                    Posix.read(fd, new byte[1], 1);
+                    ev.deregister();
+                    delivered.incrementAndGet();
+                });
+                Posix.write(pipe[1], new byte[] {1}, 1);
+                driver.awaitUntil("the fd event", () -> delivered.get() == 1);
+                driver.awaitUntil("the handle freed", () -> driver.bridge().stats().fdFrees() == 1);
+            } finally {
+                Posix.close(pipe[0]);
+                Posix.close(pipe[1]);
+            }
         }
     }
 

@@ -49,6 +49,13 @@ class XlbridgeDriverExtensionTest {
     }
 
     @Test
+    void anFdScenarioPassesOnAllThreeLoops() {
+        Events events = run(Scenarios.CorrectFds.class);
+        assertThat(failures(events)).isEmpty();
+        events.assertStatistics(s -> s.started(3).succeeded(3));
+    }
+
+    @Test
     void declaredEventsAndOperationsPassOnAllThreeLoops() {
         Events events = run(Scenarios.CorrectEventsAndOperations.class);
         assertThat(failures(events)).isEmpty();
@@ -70,6 +77,7 @@ class XlbridgeDriverExtensionTest {
         Events events = run(Scenarios.LegacyRace.class);
         events.assertStatistics(s -> s.started(1).failed(1));
         String m = failures(events).get(0);
+        System.out.println(m); // shown in the module's test output: the kit's report of the race
         assertThat(m).contains("on the manual loop (LEGACY_DEREGISTER)")
                 .contains("I3 (").contains("after libxl took its token back")
                 .contains("I2 (").contains("ran before their deadline")
