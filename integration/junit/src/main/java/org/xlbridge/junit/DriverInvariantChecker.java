@@ -53,6 +53,7 @@ import org.xlbridge.time.TimeSource;
  * for the collection operation, never while calling out. Counters are atomics.
  */
 public final class DriverInvariantChecker implements BridgeListener {
+    // Made by the kit for each driver (XlbridgeDriver.start), which also attaches the ctx.
     private static final Logger log = LoggerFactory.getLogger(DriverInvariantChecker.class);
     private static final int SAMPLES_PER_INVARIANT = 5;
 
@@ -92,7 +93,7 @@ public final class DriverInvariantChecker implements BridgeListener {
      *                         returns (I5), on the ctx's clock
      * @param reentrancyProbes how many register hooks to probe for I6 (0: none)
      */
-    public DriverInvariantChecker(DeregistrationProtocol protocol, long livenessBoundMs, int reentrancyProbes) {
+    DriverInvariantChecker(DeregistrationProtocol protocol, long livenessBoundMs, int reentrancyProbes) {
         this.protocol = Objects.requireNonNull(protocol, "protocol");
         if (livenessBoundMs < 0 || reentrancyProbes < 0) {
             throw new IllegalArgumentException("livenessBoundMs and reentrancyProbes must not be negative");
