@@ -17,10 +17,11 @@ import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.HandleEvents;
-import org.xlbridge.eventloop.TimeSource;
 import org.xlbridge.eventloop.TimeoutCallback;
 import org.xlbridge.posix.PollFds;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.posix.Wakeup;
+import org.xlbridge.time.TimeSource;
 
 /**
  * The embedded {@link EventLoop}: ppoll(2) on raw fds through JNA, an eventfd (or pipe) to wake a blocked
@@ -122,7 +123,7 @@ public final class PollEventLoop implements EventLoop {
      */
     public PollEventLoop(TimeSource clock) {
         this.clock = Objects.requireNonNull(clock, "clock");
-        this.wakeup = Wakeup.open();
+        this.wakeup = Wakeup.open(EventLoopException::new);
         this.pollFds = new PollFds(8);
     }
 

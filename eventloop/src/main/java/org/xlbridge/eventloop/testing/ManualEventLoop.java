@@ -21,8 +21,8 @@ import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.HandleEvents;
-import org.xlbridge.eventloop.TimeSource;
 import org.xlbridge.eventloop.TimeoutCallback;
+import org.xlbridge.time.TimeSource;
 
 /**
  * An {@link EventLoop} on virtual time, driven by the test, for deterministic driver tests. Nothing

@@ -1,5 +1,7 @@
 package org.xlbridge.libxl;
 
+import org.xlbridge.time.TimeSource;
+
 /**
  * What a {@link TimeEvent} calls when its deadline has passed: libxl's {@code libxl__ev_time_callback}.
  *

@@ -2,6 +2,7 @@ package org.xlbridge.libxl;
 
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import org.xlbridge.time.TimeSource;
 
 /**
  * A {@link TimeSource} that moves only when a test moves it. Thread-safe (atomic). Starts at an arbitrary

@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * the embedded loop beside libvirt's loop and {@link java.util.concurrent.ScheduledThreadPoolExecutor},
  * with ratios, and each performance target of the specification checked against the numbers.
  *
- * <p>Usage: {@code java -cp xlbridge.jar org.xlbridge.bench.BenchReport jmh-result.csv}
+ * <p>Usage: {@code java -cp xlbridge-bench.jar org.xlbridge.bench.BenchReport jmh-result.csv}
  */
 public final class BenchReport {
     private static final String EMBEDDED = "Embedded";

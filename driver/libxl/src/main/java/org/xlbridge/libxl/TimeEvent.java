@@ -1,5 +1,7 @@
 package org.xlbridge.libxl;
 
+import org.xlbridge.time.TimeSource;
+
 /**
  * A timeout inside the toolstack: libxl's {@code libxl__ev_time}. Made by {@link LibxlContext#newTimeEvent()},
  * reusable: register it, let it fire or deregister it, register it again.

@@ -1,7 +1,8 @@
 package org.xlbridge.libxl;
 
-import com.sun.jna.LastErrorException;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -15,33 +16,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xlbridge.posix.PollFds;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.time.TimeSource;
 
 /**
  * A Java model of libxl's event core: the {@code libxl_ctx} as far as osevents go ({@code libxl_event.c}).
  *
  * <p>The toolstack side creates {@link TimeEvent}s and {@link FdEvent}s and registers them. The ctx tells the
- * application what to watch in one of two ways, which may be mixed:
- * <ul>
- *   <li>hooks ({@code libxl_osevent_register_hooks}): the application's {@link OsEventHooks} are called on every
- *       registration change, and the application reports back through {@link #occurredTimeout} and
- *       {@link #occurredFd} ({@code libxl_osevent_occurred_*});</li>
- *   <li>polling ({@code libxl_osevent_beforepoll} / {@code _afterpoll}): {@link #beforePoll()} says what to poll
- *       and for how long, {@link #afterPoll} dispatches what poll(2) found and what expired.</li>
- * </ul>
- *
- * <p>The tokens handed to the application ("for_libxl") are nexi from a pool per kind, as in libxl: a nexus points
- * at its event or at nothing, and the application may hand one back arbitrarily late. How a timeout is
- * deregistered is the {@link DeregistrationProtocol}: the fixed {@link DeregistrationProtocol#ASAP_MODIFY} (default)
- * or the unsafe {@link DeregistrationProtocol#LEGACY_DEREGISTER}, kept to reproduce the race the fix removed.
- * {@code docs/libxl-core.md} explains both with a timeline.
+ * application what to watch through its {@link OsEventHooks} ({@code libxl_osevent_register_hooks}), and the
+ * application reports back through {@link #occurredTimeout} and {@link #occurredFd}
+ * ({@code libxl_osevent_occurred_*}); or the application polls for the ctx with {@link #beforePoll()} and
+ * {@link #afterPoll} ({@code libxl_osevent_beforepoll} / {@code _afterpoll}), which {@link PollIntegration}
+ * implements. The tokens handed to the application ("for_libxl") are nexi from a pool per kind, and how a timeout
+ * is deregistered is the {@link DeregistrationProtocol}. {@code docs/libxl-core.md} explains the model, the nexus
+ * and both protocols with a timeline; it is the one description of the design.
  *
  * <p>Deadlines are nanoseconds on the ctx's {@link TimeSource} and are compared as plain signed values (the
  * clock must not wrap; {@link System#nanoTime()} does not in practice).
  *
+ * <p>Failures of the application's code. A hook that throws, or refuses with an {@link OsEventHookException},
+ * is counted ({@code hookFailures}); a register or modify hook's failure is thrown to the toolstack as a
+ * {@link LibxlException} with the registration unchanged, a deregister or ASAP-modify hook's failure is only
+ * logged (libxl ignores their results). An event callback that throws is logged and counted
+ * ({@code callbackFailures}). Any {@link Throwable} counts as such a failure except a {@link VirtualMachineError}
+ * other than {@link StackOverflowError} (out of memory, an internal JVM error), which propagates with the ctx's
+ * state consistent: the same rule as the event loops' for their callbacks.
+ *
  * <p>Locking rules. One {@link ReentrantLock}, the ctx lock (libxl's {@code CTX_LOCK}), guards every mutable field
- * of the ctx, of its nexi and of its events; every method that reads or changes that state takes it. The
- * application's hooks are always called with it held; event callbacks run with it held, as in libxl, and may
- * register and deregister events.
+ * of the ctx, of its nexi, of its events and of its {@link PollIntegration}; every method that reads or changes
+ * that state takes it. The application's hooks are always called with it held; event callbacks run with it held,
+ * as in libxl, and may register and deregister events.
  * {@link #occurredTimeout} and {@link #occurredFd} take it too: called from another thread while a hook runs, they
  * wait; called from inside a hook (the same thread, which already holds the reentrant lock) they throw
  * {@link IllegalStateException} instead of corrupting state, which is libxl's {@code osevent_in_hook} assertion.
@@ -53,6 +56,9 @@ public final class LibxlContext implements AutoCloseable {
     /** The poll(2) bits an fd event may ask for; POLLERR and POLLHUP are implicit. */
     private static final int REQUESTABLE_EVENTS = Posix.POLLIN | Posix.POLLPRI | Posix.POLLOUT;
     private static final long NANOS_PER_MILLI = 1_000_000L;
+    private static final String REGISTRATION_UNCHANGED = "the registration is unchanged";
+    private static final String ASAP_MODIFY_FAILED = "the timeout is deregistered anyway, and its nexus waits for"
+            + " the application's occurredTimeout at the original deadline";
     private static final String IN_HOOK_RULE = "occurred* must not be called from inside an osevent hook";
 
     private final String name;
@@ -90,15 +96,8 @@ public final class LibxlContext implements AutoCloseable {
     /** Last registration sequence number handed out. Guarded by the ctx lock. */
     private long registrationSeq;
 
-    /**
-     * The poll-style wakeup pipe, made by the first beforePoll; -1 until then and after close. Guarded by the ctx
-     * lock.
-     */
-    private int wakeupReadFd = -1;
-    /** Guarded by the ctx lock. */
-    private int wakeupWriteFd = -1;
-    /** A wakeup byte was written and not yet drained by afterPoll (libxl's pipe_nonempty). Guarded by the ctx lock. */
-    private boolean wakeupPending;
+    /** The poll-style integration (beforePoll / afterPoll and its wakeup fd). Its state is guarded by the ctx lock. */
+    private final PollIntegration polling = new PollIntegration(this);
 
     // Counters, all guarded by the ctx lock.
     private long timeoutsFired;
@@ -352,42 +351,17 @@ public final class LibxlContext implements AutoCloseable {
 
     /**
      * What to poll now ({@code libxl_osevent_beforepoll}): every registered fd event with a non-zero event mask,
-     * the ctx's wakeup pipe, and the timeout to the earliest deadline. Call with no ctx lock held by the caller's
+     * the ctx's wakeup fd, and the timeout to the earliest deadline. Call with no ctx lock held by the caller's
      * poll, then pass the result and poll(2)'s answer to {@link #afterPoll}. Works with or without hooks.
      *
      * @throws IllegalStateException if the ctx is closed
-     * @throws LibxlException        ({@link LibxlError#FAIL}) if the wakeup pipe cannot be made
+     * @throws LibxlException        ({@link LibxlError#FAIL}) if the wakeup fd cannot be made
      */
     public PollRequest beforePoll() {
         lock.lock();
         try {
             ensureOpen();
-            ensureWakeupPipe();
-            long now = timeSource.nanoTime();
-            int n = 0;
-            for (FdEvent ev : fdEvents) {
-                if (ev.events != 0) {
-                    n++;
-                }
-            }
-            int[] fds = new int[n + 1];
-            int[] bits = new int[n + 1];
-            FdEvent[] owners = new FdEvent[n + 1];
-            long[] generations = new long[n + 1];
-            int i = 0;
-            for (FdEvent ev : fdEvents) {
-                if (ev.events != 0) {
-                    fds[i] = ev.fd;
-                    bits[i] = ev.events;
-                    owners[i] = ev;
-                    generations[i] = ev.generation;
-                    i++;
-                }
-            }
-            fds[i] = wakeupReadFd;
-            bits[i] = Posix.POLLIN;
-            int timeoutMs = timers.isEmpty() ? -1 : millisUntil(timers.first().deadline, now);
-            return new PollRequest(this, now, timeoutMs, fds, bits, owners, generations);
+            return polling.beforePoll();
         } finally {
             lock.unlock();
         }
@@ -402,18 +376,7 @@ public final class LibxlContext implements AutoCloseable {
     public void afterPoll(PollRequest request, PollFds polled, int offset) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(polled, "polled");
-        if (offset < 0 || offset + request.size() > polled.capacity()) {
-            throw new IllegalArgumentException("polled does not hold " + request.size() + " entries at " + offset);
-        }
-        int[] revents = new int[request.size()];
-        for (int i = 0; i < revents.length; i++) {
-            if (polled.fd(offset + i) != request.fd(i)) {
-                throw new IllegalArgumentException("polled entry " + (offset + i) + " has fd " + polled.fd(offset + i)
-                        + ", the request has " + request.fd(i));
-            }
-            revents[i] = polled.revents(offset + i);
-        }
-        afterPoll(request, revents);
+        afterPoll(request, PollIntegration.reventsOf(request, polled, offset));
     }
 
     /**
@@ -446,47 +409,7 @@ public final class LibxlContext implements AutoCloseable {
                 log.debug("{}: afterPoll after close ignored", name);
                 return;
             }
-            long now = timeSource.nanoTime();
-            boolean wakeupSeen = false;
-            for (int i = 0; i < request.size() && !closed; i++) {
-                FdEvent ev = request.owner(i);
-                if (ev == null) {
-                    wakeupSeen |= (revents[i] & Posix.POLLIN) != 0;
-                    continue;
-                }
-                if (!ev.registered || ev.generation != request.generation(i) || ev.fd != request.fd(i)) {
-                    continue;
-                }
-                // Mask with the current bits, in case a modify narrowed them since beforePoll.
-                if ((revents[i] & (ev.events | Posix.POLLERR | Posix.POLLHUP | Posix.POLLNVAL)) == 0) {
-                    continue;
-                }
-                fdOccurs(ev);
-            }
-            if (!closed) {
-                List<TimeEvent> due = new ArrayList<>();
-                List<Long> dueSeqs = new ArrayList<>();
-                for (TimeEvent ev : timers) {
-                    if (ev.deadline > now) {
-                        break;
-                    }
-                    due.add(ev);
-                    dueSeqs.add(ev.seq);
-                }
-                for (int i = 0; i < due.size() && !closed; i++) {
-                    TimeEvent ev = due.get(i);
-                    if (!ev.registered || ev.seq != dueSeqs.get(i)) {
-                        continue; // deregistered (or re-registered) by an earlier callback
-                    }
-                    TimeEventCallback cb = ev.callback;
-                    deregisterTime(ev);
-                    ev.callback = cb;
-                    fireTime(ev);
-                }
-            }
-            if (wakeupSeen && wakeupReadFd >= 0) {
-                drainWakeup();
-            }
+            polling.afterPoll(request, revents);
         } finally {
             lock.unlock();
         }
@@ -498,7 +421,7 @@ public final class LibxlContext implements AutoCloseable {
      * Frees the ctx ({@code libxl_ctx_free}): deregisters every registered event through the active protocol
      * (timeouts by {@code timeoutModify(ASAP)} under {@link DeregistrationProtocol#ASAP_MODIFY}, by
      * {@code timeoutDeregister} under the legacy one; fds by {@code fdDeregister}), without running their
-     * callbacks, closes the wakeup pipe and marks the ctx closed. Late {@code occurred*} calls are then ignored and
+     * callbacks, closes the wakeup fd and marks the ctx closed. Late {@code occurred*} calls are then ignored and
      * counted, and each returns its nexus to the pool, so the ctx reaches zero busy nexi once the application has
      * delivered every outstanding {@code occurredTimeout}. Idempotent.
      *
@@ -524,12 +447,7 @@ public final class LibxlContext implements AutoCloseable {
                 deregisterFd(ev);
             }
             closed = true;
-            if (wakeupReadFd >= 0) {
-                Posix.closeQuietly(wakeupReadFd);
-                Posix.closeQuietly(wakeupWriteFd);
-                wakeupReadFd = -1;
-                wakeupWriteFd = -1;
-            }
+            polling.close();
             log.debug("{}: closed; {} timeout nexi still owed an occurredTimeout", name, timeoutNexi.inUseCount());
         } finally {
             lock.unlock();
@@ -566,24 +484,11 @@ public final class LibxlContext implements AutoCloseable {
             long deadline = relative ? relToAbs(value) : value;
             TimeoutToken nexus = null;
             if (hooks != null) {
-                nexus = timeoutNexi.take();
-                nexus.event = ev;
-                boolean ok = false;
-                hooksInProgress++;
-                try {
-                    nexus.forApp = hooks.timeoutRegister(deadline, nexus);
-                    ok = true;
-                } catch (OsEventHookException e) {
-                    throw refused("timeoutRegister", e.error(), e);
-                } catch (RuntimeException e) {
-                    throw refused("timeoutRegister", LibxlError.OSEVENT_REG_FAIL, e);
-                } finally {
-                    hooksInProgress--;
-                    if (!ok) {
-                        timeoutNexi.release(nexus);
-                        hookFailures++;
-                    }
-                }
+                TimeoutToken taken = timeoutNexi.take();
+                taken.event = ev;
+                taken.forApp = callHook("timeoutRegister", REGISTRATION_UNCHANGED,
+                        () -> hooks.timeoutRegister(deadline, taken), () -> timeoutNexi.release(taken));
+                nexus = taken;
             }
             ev.nexus = nexus;
             ev.infinite = false;
@@ -592,7 +497,7 @@ public final class LibxlContext implements AutoCloseable {
             ev.callback = cb;
             ev.registered = true;
             timers.add(ev);
-            noteOsEventAdded();
+            polling.noteOsEventAdded();
         } finally {
             lock.unlock();
         }
@@ -631,32 +536,20 @@ public final class LibxlContext implements AutoCloseable {
             // Empty the nexus but leave it with the application: its occurredTimeout, which this modify makes
             // happen soon, will find it empty, discard the call and only then recycle the nexus.
             nexus.event = null;
-            hooksInProgress++;
+            Object forApp = nexus.forApp;
             try {
-                nexus.forApp = hooks.timeoutModify(nexus.forApp, OsEventHooks.ASAP);
-            } catch (OsEventHookException | RuntimeException e) {
+                nexus.forApp = callHook("timeoutModify(ASAP)", ASAP_MODIFY_FAILED,
+                        () -> hooks.timeoutModify(forApp, OsEventHooks.ASAP), null);
+            } catch (LibxlException ignored) {
                 // As libxl, which ignores this hook's result: the application's registration is still live and
-                // will deliver at its original deadline, so the nexus stays out until then.
-                hookFailures++;
-                log.warn("{}: timeoutModify(ASAP) failed; the timeout is deregistered anyway and {} waits for the"
-                        + " application's occurredTimeout at the original deadline", name, nexus, e);
-            } finally {
-                hooksInProgress--;
+                // will deliver at its original deadline, so the nexus stays out until then. Counted and logged.
             }
         } else {
             // Pre-fix libxl: recycle the nexus at once. UNSAFE: an occurredTimeout already on its way will hit
             // whatever event this nexus serves next.
             Object forApp = nexus.forApp;
             timeoutNexi.release(nexus);
-            hooksInProgress++;
-            try {
-                hooks.timeoutDeregister(forApp);
-            } catch (RuntimeException e) {
-                hookFailures++;
-                log.warn("{}: timeoutDeregister hook threw (it cannot fail); ignored", name, e);
-            } finally {
-                hooksInProgress--;
-            }
+            callDeregisterHook("timeoutDeregister", () -> hooks.timeoutDeregister(forApp));
         }
     }
 
@@ -673,9 +566,10 @@ public final class LibxlContext implements AutoCloseable {
         }
         try {
             cb.onTimeout(ev, requested, LibxlError.TIMEDOUT.code());
-        } catch (RuntimeException e) {
+        } catch (Throwable t) {
+            rethrowIfFatal(t);
             callbackFailures++;
-            log.error("{}: time event callback threw", name, e);
+            log.error("{}: time event callback threw", name, t);
         }
     }
 
@@ -697,24 +591,11 @@ public final class LibxlContext implements AutoCloseable {
             }
             FdToken nexus = null;
             if (hooks != null) {
-                nexus = fdNexi.take();
-                nexus.event = ev;
-                boolean ok = false;
-                hooksInProgress++;
-                try {
-                    nexus.forApp = hooks.fdRegister(fd, events, nexus);
-                    ok = true;
-                } catch (OsEventHookException e) {
-                    throw refused("fdRegister", e.error(), e);
-                } catch (RuntimeException e) {
-                    throw refused("fdRegister", LibxlError.OSEVENT_REG_FAIL, e);
-                } finally {
-                    hooksInProgress--;
-                    if (!ok) {
-                        fdNexi.release(nexus);
-                        hookFailures++;
-                    }
-                }
+                FdToken taken = fdNexi.take();
+                taken.event = ev;
+                taken.forApp = callHook("fdRegister", REGISTRATION_UNCHANGED,
+                        () -> hooks.fdRegister(fd, events, taken), () -> fdNexi.release(taken));
+                nexus = taken;
             }
             ev.nexus = nexus;
             ev.fd = fd;
@@ -723,7 +604,7 @@ public final class LibxlContext implements AutoCloseable {
             ev.callback = cb;
             ev.registered = true;
             fdEvents.add(ev);
-            noteOsEventAdded();
+            polling.noteOsEventAdded();
         } finally {
             lock.unlock();
         }
@@ -738,26 +619,15 @@ public final class LibxlContext implements AutoCloseable {
             }
             FdToken nexus = ev.nexus;
             if (nexus != null) {
-                boolean ok = false;
-                hooksInProgress++;
-                try {
-                    nexus.forApp = hooks.fdModify(ev.fd, nexus.forApp, events);
-                    ok = true;
-                } catch (OsEventHookException e) {
-                    throw refused("fdModify", e.error(), e);
-                } catch (RuntimeException e) {
-                    throw refused("fdModify", LibxlError.OSEVENT_REG_FAIL, e);
-                } finally {
-                    hooksInProgress--;
-                    if (!ok) {
-                        hookFailures++;
-                    }
-                }
+                int fd = ev.fd;
+                Object forApp = nexus.forApp;
+                nexus.forApp = callHook("fdModify", REGISTRATION_UNCHANGED,
+                        () -> hooks.fdModify(fd, forApp, events), null);
             }
             int added = events & ~ev.events;
             ev.events = events;
             if (added != 0) {
-                noteOsEventAdded();
+                polling.noteOsEventAdded();
             }
         } finally {
             lock.unlock();
@@ -790,19 +660,11 @@ public final class LibxlContext implements AutoCloseable {
         }
         Object forApp = nexus.forApp;
         fdNexi.release(nexus);
-        hooksInProgress++;
-        try {
-            hooks.fdDeregister(fd, forApp);
-        } catch (RuntimeException e) {
-            hookFailures++;
-            log.warn("{}: fdDeregister hook threw (it cannot fail); ignored", name, e);
-        } finally {
-            hooksInProgress--;
-        }
+        callDeregisterHook("fdDeregister", () -> hooks.fdDeregister(fd, forApp));
     }
 
     /** libxl's {@code fd_occurs}: re-check with poll(2), then call back. Called with the ctx lock held. */
-    private void fdOccurs(FdEvent ev) {
+    void fdOccurs(FdEvent ev) {
         int current = Posix.pollNow(ev.fd, ev.events);
         if (current == 0) {
             fdReportsNotReady++;
@@ -812,15 +674,16 @@ public final class LibxlContext implements AutoCloseable {
         fdEventsDelivered++;
         try {
             ev.callback.onFd(ev, ev.fd, ev.events, current);
-        } catch (RuntimeException e) {
+        } catch (Throwable t) {
+            rethrowIfFatal(t);
             callbackFailures++;
-            log.error("{}: fd event callback threw", name, e);
+            log.error("{}: fd event callback threw", name, t);
         }
     }
 
     // ------------------------------------------------------------------ helpers
 
-    private void ensureOpen() {
+    void ensureOpen() {
         if (closed) {
             throw new IllegalStateException(name + " is closed");
         }
@@ -840,9 +703,69 @@ public final class LibxlContext implements AutoCloseable {
         }
     }
 
-    private LibxlException refused(String hook, LibxlError error, Exception cause) {
-        log.warn("{}: {} hook failed: {}", name, hook, cause.toString());
-        return new LibxlException(error, hook + " hook failed: " + cause.getMessage(), cause);
+    /** A call of one of the application's hooks. */
+    @FunctionalInterface
+    private interface HookCall<T> {
+        T call() throws OsEventHookException;
+    }
+
+    /** A call of a hook that returns nothing and cannot refuse (the deregister hooks). */
+    @FunctionalInterface
+    private interface VoidHookCall {
+        void call();
+    }
+
+    /**
+     * Calls one of the application's hooks, the one way every hook is called: marked as in a hook (so that
+     * {@code occurred*} from inside it throws), and with the failure rule of the class comment. On failure the
+     * hook is counted, logged with {@code ifFailed} (what the failure leaves behind), {@code undo} (if any) runs,
+     * and the failure is thrown as a {@link LibxlException} carrying the refusal's error, or
+     * {@link LibxlError#OSEVENT_REG_FAIL} for anything else thrown. A fatal {@link VirtualMachineError} propagates
+     * as it is, after {@code undo}. Called with the ctx lock held.
+     */
+    private <T> T callHook(String hook, String ifFailed, HookCall<T> call, Runnable undo) {
+        boolean ok = false;
+        hooksInProgress++;
+        try {
+            T result = call.call();
+            ok = true;
+            return result;
+        } catch (Throwable t) {
+            rethrowIfFatal(t);
+            LibxlError error = t instanceof OsEventHookException e ? e.error() : LibxlError.OSEVENT_REG_FAIL;
+            log.warn("{}: {} hook failed ({}); {}", name, hook, t, ifFailed);
+            throw new LibxlException(error, hook + " hook failed: " + t.getMessage(), t);
+        } finally {
+            hooksInProgress--;
+            if (!ok) {
+                hookFailures++;
+                if (undo != null) {
+                    undo.run();
+                }
+            }
+        }
+    }
+
+    /**
+     * Calls a deregister hook. They cannot refuse, and libxl has already forgotten the registration, so a failure
+     * is counted and logged and goes no further. Called with the ctx lock held.
+     */
+    private void callDeregisterHook(String hook, VoidHookCall call) {
+        try {
+            callHook(hook, "it cannot fail; ignored", () -> {
+                call.call();
+                return null;
+            }, null);
+        } catch (LibxlException ignored) {
+            // Counted and logged by callHook; the deregistration stands.
+        }
+    }
+
+    /** The failure rule of the class comment: rethrows {@code t} if it is fatal to the JVM. */
+    private static void rethrowIfFatal(Throwable t) {
+        if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
+            throw (VirtualMachineError) t;
+        }
     }
 
     /** now + ms, saturating instead of overflowing. Called with the ctx lock held. */
@@ -853,71 +776,45 @@ public final class LibxlContext implements AutoCloseable {
         return ((now ^ deadline) & (delta ^ deadline)) < 0 ? Long.MAX_VALUE : deadline;
     }
 
-    /** poll(2) timeout reaching {@code deadline}: rounded up, 0 if past, at most Integer.MAX_VALUE. */
-    static int millisUntil(long deadline, long now) {
-        if (deadline <= now) {
-            return 0;
-        }
-        long diff = deadline - now;
-        if (diff < 0) {
-            return Integer.MAX_VALUE; // further away than a long can say
-        }
-        long ms = diff / NANOS_PER_MILLI + (diff % NANOS_PER_MILLI != 0 ? 1 : 0);
-        return (int) Math.min(ms, Integer.MAX_VALUE);
+    // ------------------------------------------------------------------ for PollIntegration (ctx lock held)
+
+    /** The registered fd events, in registration order; read-only. Called with the ctx lock held. */
+    Collection<FdEvent> registeredFdEvents() {
+        return Collections.unmodifiableCollection(fdEvents);
     }
 
-    /** Makes the poll-style wakeup pipe on first use. Called with the ctx lock held. */
-    private void ensureWakeupPipe() {
-        if (wakeupReadFd >= 0) {
-            return;
+    /** The registered finite time event with the earliest deadline, or null. Called with the ctx lock held. */
+    TimeEvent earliestTimeEvent() {
+        return timers.isEmpty() ? null : timers.first();
+    }
+
+    /** The registered finite time events due at {@code now}, earliest first. Called with the ctx lock held. */
+    List<TimeEvent> timeEventsDueBy(long now) {
+        List<TimeEvent> due = new ArrayList<>();
+        for (TimeEvent ev : timers) {
+            if (ev.deadline > now) {
+                break;
+            }
+            due.add(ev);
         }
-        int[] pipe = new int[2];
-        try {
-            Posix.pipe2(pipe, Posix.O_NONBLOCK | Posix.O_CLOEXEC);
-        } catch (LastErrorException e) {
-            throw new LibxlException(LibxlError.FAIL, "cannot make the wakeup pipe: errno " + Posix.errno(e), e);
-        }
-        wakeupReadFd = pipe[0];
-        wakeupWriteFd = pipe[1];
-        wakeupPending = false;
+        return due;
     }
 
     /**
-     * libxl's {@code pollers_note_osevent_added} plus the wakeup: an application polling on a set from an earlier
-     * beforePoll must wake up and ask again. One byte per round is enough. Called with the ctx lock held.
+     * Fires a registered time event found expired by polling: deregistered through the active protocol first (so
+     * with hooks the application is asked to fire it ASAP and its later occurredTimeout is discarded), then its
+     * callback runs. Called with the ctx lock held.
      */
-    private void noteOsEventAdded() {
-        if (wakeupWriteFd < 0 || wakeupPending) {
-            return;
-        }
-        wakeupPending = true;
-        try {
-            Posix.write(wakeupWriteFd, new byte[] {1}, 1);
-        } catch (LastErrorException e) {
-            if (Posix.errno(e) != Posix.EAGAIN) {
-                log.error("{}: cannot write the wakeup pipe: errno {}", name, Posix.errno(e));
-            }
-        }
+    void fireExpired(TimeEvent ev) {
+        TimeEventCallback cb = ev.callback;
+        deregisterTime(ev);
+        ev.callback = cb;
+        fireTime(ev);
     }
 
-    /** Empties the wakeup pipe. Called with the ctx lock held. */
-    private void drainWakeup() {
-        byte[] buf = new byte[64];
-        while (true) {
-            try {
-                if (Posix.read(wakeupReadFd, buf, buf.length) <= 0) {
-                    break;
-                }
-            } catch (LastErrorException e) {
-                if (Posix.errno(e) == Posix.EINTR) {
-                    continue;
-                }
-                if (Posix.errno(e) != Posix.EAGAIN) {
-                    log.error("{}: cannot read the wakeup pipe: errno {}", name, Posix.errno(e));
-                }
-                break;
-            }
-        }
-        wakeupPending = false;
+    /** The logger this ctx was built with. */
+    Logger log() {
+        return log;
     }
+
 }

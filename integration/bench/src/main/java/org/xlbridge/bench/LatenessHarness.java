@@ -31,7 +31,7 @@ import org.xlbridge.eventloop.EventLoop;
  * 10). Short timers that fire early are counted (and recorded as 0); short timers that never fire are
  * reported as missing.
  *
- * <p>Usage: {@code java -cp xlbridge.jar org.xlbridge.bench.LatenessHarness [--seconds N]
+ * <p>Usage: {@code java -cp xlbridge-bench.jar org.xlbridge.bench.LatenessHarness [--seconds N]
  * [--warmup-seconds N] [--pending N] [--interval-us N] [--subjects embedded,libvirt,stpe]}
  *
  * <p>Threads and locking: per subject, the dispatch thread (the loop's, or the executor's worker) records

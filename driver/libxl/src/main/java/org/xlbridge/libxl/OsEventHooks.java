@@ -1,5 +1,7 @@
 package org.xlbridge.libxl;
 
+import org.xlbridge.time.TimeSource;
+
 /**
  * The application's side of libxl's event machinery: the Java form of {@code libxl_osevent_hooks}.
  * A callback-supplying application (libvirt's libxl driver, or xlbridge's bridge) implements these so that
