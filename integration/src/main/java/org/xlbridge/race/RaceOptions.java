@@ -30,5 +30,6 @@ public record RaceOptions(LoopKind loop, DeregistrationProtocol protocol, int di
         if (duration.isNegative() || duration.isZero()) {
             throw new IllegalArgumentException("duration must be positive, got " + duration);
         }
+        loop = loop.resolve(); // "auto" is decided here, once, and the report names the loop that ran
     }
 }

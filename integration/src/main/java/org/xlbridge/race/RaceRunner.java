@@ -83,10 +83,9 @@ public final class RaceRunner {
                         bind(BridgeListener.class).toInstance(checker);
                     }
                 }));
-        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class).start();
         LibxlContext ctx = runtime.context();
-        checker.attach(ctx);
-        runtime.start();
+        checker.attach(ctx); // before any worker registers an event
 
         List<Thread> threads = new ArrayList<>();
         List<Worker> workers = new ArrayList<>();
@@ -141,18 +140,31 @@ public final class RaceRunner {
                 checker.violations(), checker.samples());
     }
 
+    /**
+     * The loop binding: the configured loop, or with several dispatch threads that loop behind a
+     * {@link PooledDispatchEventLoop}. The choice is made here, by choosing a module; the modules
+     * themselves only bind.
+     */
     private static Module loopModule(int dispatchThreads) {
         if (dispatchThreads <= 1) {
             return new EventLoopModule();
         }
-        return Modules.override(new EventLoopModule()).with(new AbstractModule() {
-            @Provides
-            @Singleton
-            EventLoop pooled(DriverConfig config) {
-                return new PooledDispatchEventLoop(EventLoopModule.create(config.loop()), dispatchThreads,
-                        POOL_MAX_DELAY_NANOS);
-            }
-        });
+        return Modules.override(new EventLoopModule()).with(new PooledLoopModule(dispatchThreads));
+    }
+
+    /** Binds {@link EventLoop} to the configured loop behind a pooled, delaying dispatcher. */
+    private static final class PooledLoopModule extends AbstractModule {
+        private final int dispatchThreads;
+
+        PooledLoopModule(int dispatchThreads) {
+            this.dispatchThreads = dispatchThreads;
+        }
+
+        @Provides
+        @Singleton
+        EventLoop pooled(DriverConfig config) {
+            return new PooledDispatchEventLoop(config.loop().newLoop(), dispatchThreads, POOL_MAX_DELAY_NANOS);
+        }
     }
 
     private static EventLoopStats awaitLoopQuiet(EventLoop loop) throws InterruptedException {

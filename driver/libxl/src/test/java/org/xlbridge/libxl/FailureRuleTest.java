@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.xlbridge.libxl.RecordingHooks.AppTimeout;
 import org.xlbridge.libxl.RecordingHooks.Kind;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.posix.TestPipe;
 
 /**
  * The ctx's rule for failures of the application's code, the same as the event loops': anything a hook or a

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.libvirt.Library;
 import org.xlbridge.eventloop.EventLoopException;
 import org.xlbridge.eventloop.HandleEvents;
-import org.xlbridge.eventloop.conformance.TestPipe;
+import org.xlbridge.posix.TestPipe;
 import org.xlbridge.eventloop.poll.PollEventLoop;
 
 /**
