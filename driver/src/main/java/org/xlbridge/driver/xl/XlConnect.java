@@ -122,6 +122,11 @@ public final class XlConnect implements Connect {
         events.close();
     }
 
+    /** Shows every lifecycle event the driver produces to {@code journal} (null: none). See {@link EventJournal}. */
+    public void setEventJournal(EventJournal journal) {
+        state.journal(journal);
+    }
+
     /** The driver's counters (shutdown answers and timeouts, reboots, libxl events, actions). */
     public XlStats driverStats() {
         return state.stats();

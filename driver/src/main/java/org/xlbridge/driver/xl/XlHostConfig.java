@@ -17,10 +17,12 @@ import org.xlbridge.xen.GuestScript;
  * <dl>
  *   <dt>{@code domains=N}</dt><dd>N persistent domains {@code sim-1} .. {@code sim-N} defined (not started)
  *       when the host starts, 256 MiB and 1 vcpu each (default 0)</dd>
- *   <dt>{@code guests=cooperative|random|unresponsive}</dt><dd>how the guests of domains whose XML has no
- *       {@code <metadata><guest/></metadata>} behave: answer at once; a seeded random mix (answer after
- *       0..maxAnswerMs or never, some crash, some pause slowly, backends likewise); never answer a shutdown
- *       or reboot request (default cooperative)</dd>
+ *   <dt>{@code guests=cooperative|random|random-responsive|unresponsive}</dt><dd>how the guests of domains
+ *       whose XML has no {@code <metadata><guest/></metadata>} behave: answer at once; a seeded random mix
+ *       (answer after 0..maxAnswerMs or, one in ten, never; one in twenty crashes; one in five pauses
+ *       slowly; device backends likewise); the same mix with backends that always answer (a backend that
+ *       never answers holds a disk attach for libxl's 40 s hotplug timeout); never answer a shutdown or
+ *       reboot request (default cooperative)</dd>
  *   <dt>{@code seed=S}</dt><dd>seed of the random mix, drawn in definition order (default 1)</dd>
  *   <dt>{@code maxAnswerMs=M}</dt><dd>the random mix's longest answer delay (default 50)</dd>
  *   <dt>{@code shutdownTimeoutMs=T}</dt><dd>how long the shutdown operation that {@code shutdown()} starts
@@ -31,7 +33,8 @@ import org.xlbridge.xen.GuestScript;
  */
 public record XlHostConfig(int domains, String guests, long seed, long maxAnswerMs, long shutdownTimeoutMs,
         long rebootTimeoutMs) {
-    private static final Set<String> GUEST_MIXES = Set.of("cooperative", "random", "unresponsive");
+    private static final Set<String> GUEST_MIXES = Set.of("cooperative", "random", "random-responsive",
+            "unresponsive");
     private static final Set<String> KEYS = Set.of("domains", "guests", "seed", "maxanswerms", "shutdowntimeoutms",
             "reboottimeoutms");
 
@@ -59,7 +62,7 @@ public record XlHostConfig(int domains, String guests, long seed, long maxAnswer
         XlHostConfig d = defaults();
         String guests = q.getOrDefault("guests", d.guests()).toLowerCase(Locale.ROOT);
         if (!GUEST_MIXES.contains(guests)) {
-            throw invalid("guests=" + guests + ": expected cooperative, random or unresponsive");
+            throw invalid("guests=" + guests + ": expected cooperative, random, random-responsive or unresponsive");
         }
         return new XlHostConfig(
                 (int) number(q, "domains", d.domains(), 0, 1_000_000),
@@ -119,6 +122,10 @@ public record XlHostConfig(int domains, String guests, long seed, long maxAnswer
     GuestScript nextScript(Random rng) {
         return switch (guests) {
             case "random" -> GuestScript.random(rng, maxAnswerMs);
+            case "random-responsive" -> {
+                GuestScript g = GuestScript.random(rng, maxAnswerMs);
+                yield g.backendAnswerMs() == GuestScript.NEVER ? g.withBackendAnswerMs(maxAnswerMs) : g;
+            }
             case "unresponsive" -> GuestScript.cooperative().withShutdownAnswerMs(GuestScript.NEVER)
                     .withRebootAnswerMs(GuestScript.NEVER);
             default -> GuestScript.cooperative();

@@ -88,6 +88,8 @@ final class XlState implements DriverState {
     private final CopyOnWriteArrayList<XlConnect> connections = new CopyOnWriteArrayList<>();
     private volatile Thread loopThread;
     private final int loopProbe;
+    /** Set by a checker before its workload; read under a domain's job. */
+    private volatile EventJournal journal;
 
     private final ReentrantLock listLock = new ReentrantLock();
     private SimHost host;
@@ -443,7 +445,7 @@ final class XlState implements DriverState {
             o.rebooting = false;
             if (rc != 0) {
                 rebootsFailed.incrementAndGet();
-                log.info("reboot of {} ended with {}", o.name, LibxlError.describe(rc));
+                log.debug("reboot of {} ended with {}", o.name, LibxlError.describe(rc));
                 return;
             }
             rebootsDone.incrementAndGet();
@@ -747,6 +749,10 @@ final class XlState implements DriverState {
         o.publish(); // a listener that looks at the domain sees the state the event reports
         eventsQueued.incrementAndGet();
         DomainEvent ev = new DomainEvent(type, detail);
+        EventJournal j = journal;
+        if (j != null) {
+            j.produced(o.name, ev);
+        }
         for (XlConnect c : connections) {
             c.queueEvent(o, ev);
         }
@@ -811,6 +817,10 @@ final class XlState implements DriverState {
     }
 
     // ================================================================== diagnostics and close
+
+    void journal(EventJournal j) {
+        journal = j;
+    }
 
     XlStats stats() {
         return new XlStats(shutdownRequests.get(), shutdownsAnswered.get(), shutdownsTimedOut.get(), rebootsDone.get(),
