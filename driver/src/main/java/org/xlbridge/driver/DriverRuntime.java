@@ -70,9 +70,13 @@ public final class DriverRuntime implements AutoCloseable {
 
     /**
      * Makes the loop and the libxl state, starts the loop thread and, when a libvirt URI is configured,
-     * connects to it on that loop. Idempotent. If connecting fails, everything made so far is closed again.
+     * connects to it on that loop. Idempotent. If any step fails, everything made so far is closed again
+     * and so is this runtime (a new injector makes a new one).
      *
      * @throws IllegalStateException after {@link #close()}, or when the libvirt connection cannot be opened
+     *         or the loop cannot be registered with libvirt (another loop already is)
+     * @throws org.xlbridge.eventloop.EventLoopException when libvirt.so.0 is needed and missing, or another
+     *         event implementation is already in place in libvirt
      */
     public DriverRuntime start() {
         LibvirtClients toOpen;

@@ -25,6 +25,11 @@ import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
  * <p>Making this object does nothing; everything happens in the runtime's {@code start()} and
  * {@code close()}.
  *
+ * <p>libvirt takes one event implementation per process and keeps it: after one runtime registered its
+ * embedded loop, a second runtime in the same process on another embedded loop cannot connect
+ * ({@code start()} fails with {@link LibvirtEventImpl#register}'s {@code IllegalStateException}, naming
+ * the registered loop), nor can a runtime on libvirt's own loop. Use one such runtime per process.
+ *
  * <p>Locking: {@code this} guards {@link #loop}, {@link #impl}, {@link #baseline}, {@link #connection}
  * and {@link #listeners}. libvirt calls (connect, add/remove listener, close) are made with it held:
  * they do not call back into this object, and the loop thread never takes it (listener callbacks run

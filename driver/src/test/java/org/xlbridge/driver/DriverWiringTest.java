@@ -224,7 +224,8 @@ class DriverWiringTest {
         runtimeRef.set(runtime);
         assertThatThrownBy(runtime::start).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("no daemon");
-        assertThat(log).endsWith("stop()", "close");
+        // the loop thread may enter run() before or after stop(): a pending stop ends it either way
+        assertThat(log).filteredOn(e -> !e.equals("run")).endsWith("stop()", "close");
         assertThat(runtime.isRunning()).isFalse();
         assertThatThrownBy(() -> loop.addTimeout(1, t -> { }, null)).isInstanceOf(IllegalStateException.class);
     }

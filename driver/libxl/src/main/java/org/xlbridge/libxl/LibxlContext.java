@@ -37,9 +37,11 @@ import org.xlbridge.time.TimeSource;
  * is counted ({@code hookFailures}); a register or modify hook's failure is thrown to the toolstack as a
  * {@link LibxlException} with the registration unchanged, a deregister or ASAP-modify hook's failure is only
  * logged (libxl ignores their results). An event callback that throws is logged and counted
- * ({@code callbackFailures}). Any {@link Throwable} counts as such a failure except a {@link VirtualMachineError}
- * other than {@link StackOverflowError} (out of memory, an internal JVM error), which propagates with the ctx's
- * state consistent: the same rule as the event loops' for their callbacks.
+ * ({@code callbackFailures}). Any {@link Throwable} counts as such a failure, checked exceptions and
+ * {@link Error}s included. The one exception is a {@link VirtualMachineError} other than
+ * {@link StackOverflowError} (out of memory, an internal JVM error): it is counted and logged too, then
+ * propagates to the caller with the ctx's state consistent. That is the event loops' callback-error rule (the
+ * {@code EventLoop} contract), so a failure means the same on both sides of the hooks.
  *
  * <p>Locking rules. One {@link ReentrantLock}, the ctx lock (libxl's {@code CTX_LOCK}), guards every mutable field
  * of the ctx, of its nexi, of its events and of its {@link PollIntegration}; every method that reads or changes
@@ -556,9 +558,9 @@ public final class LibxlContext implements AutoCloseable {
         try {
             cb.onTimeout(ev, requested, LibxlError.TIMEDOUT.code());
         } catch (Throwable t) {
-            rethrowIfFatal(t);
             callbackFailures++;
             log.error("{}: time event callback threw", name, t);
+            rethrowIfFatal(t);
         }
     }
 
@@ -659,15 +661,15 @@ public final class LibxlContext implements AutoCloseable {
         try {
             ev.callback.onFd(ev, ev.fd, ev.events, current);
         } catch (Throwable t) {
-            rethrowIfFatal(t);
             callbackFailures++;
             log.error("{}: fd event callback threw", name, t);
+            rethrowIfFatal(t);
         }
     }
 
     // ------------------------------------------------------------------ helpers
 
-    void ensureOpen() {
+    private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException(name + " is closed");
         }
@@ -717,7 +719,7 @@ public final class LibxlContext implements AutoCloseable {
      * logged; a refused register hook's nexus goes back to its pool; a refusable hook's failure is thrown as a
      * {@link LibxlException} carrying the refusal's error ({@link LibxlError#OSEVENT_REG_FAIL} for anything else
      * thrown), any other hook's failure returns {@code forApp} unchanged. A fatal {@link VirtualMachineError}
-     * propagates as it is, after the nexus went back. Only the arguments the hook takes are used. (A switch, not a
+     * is counted and logged, then propagates as it is, after the nexus went back. Only the arguments the hook takes are used. (A switch, not a
      * lambda per call: this is the hot path of every registration, and it allocates nothing.) Called with the ctx
      * lock held.
      *
@@ -744,8 +746,8 @@ public final class LibxlContext implements AutoCloseable {
             ok = true;
             return result;
         } catch (Throwable t) {
-            rethrowIfFatal(t);
             log.warn("{}: {} hook failed ({}); {}", name, hook.text, t, hook.ifFailed);
+            rethrowIfFatal(t);
             if (!hook.refusable) {
                 return forApp;
             }
@@ -819,5 +821,4 @@ public final class LibxlContext implements AutoCloseable {
     Logger log() {
         return log;
     }
-
 }
