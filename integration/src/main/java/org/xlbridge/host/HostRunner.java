@@ -144,7 +144,9 @@ public final class HostRunner {
     private void progress(long start, OpStats ops, EventAudit audit, XlConnect checker) {
         EventCounts e = audit.counts();
         BridgeStats b = checker.bridgeStats();
-        long viol = e.violations() + b.violations() + checker.operationStats().map(DomainsStats::violations).orElse(0L)
+        // Events not delivered yet are in flight, not lost: the final count decides.
+        long viol = e.duplicated() + e.outOfOrder() + e.offLoopThread() + b.violations()
+                + checker.operationStats().map(DomainsStats::violations).orElse(0L)
                 + checker.contextStats().timeoutsOnIdleNexus() + checker.contextStats().timeoutsFiredEarly();
         out.printf("\r[%6.1fs] operations %d  events %d/%d  races seen %d  violations so far %d   ",
                 (System.nanoTime() - start) / 1e9, ops.total(), e.delivered(), e.expected(), b.modifyWhileFiring(),
