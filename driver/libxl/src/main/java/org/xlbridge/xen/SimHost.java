@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * whichever thread calls {@link #runDue()}, or on the host's own clock thread once {@link #startClockThread()} was
  * called (real time). Tests on virtual time call {@link #runDue()} after moving their clock.
  *
- * <p>Locking: {@code this} (synchronized) guards the domains and the schedule. It is never held while the store is
+ * <p>Locking: {@code this} (synchronized) guards the domains, the schedule and the clock thread field; the clock
+ * thread sleeps in {@code parkNanos} without it and is unparked when an earlier action is scheduled. It is never held while the store is
  * written or a scripted action runs; the store's listener takes it briefly. Lock order, toolstack side: the libxl ctx
  * lock, then this, then the store's lock.
  */
@@ -301,7 +303,9 @@ public final class SimHost implements AutoCloseable {
             closed = true;
             schedule.clear();
             t = clockThread;
-            notifyAll();
+        }
+        if (t != null) {
+            LockSupport.unpark(t);
         }
         if (t != null && t != Thread.currentThread()) {
             try {
@@ -315,27 +319,27 @@ public final class SimHost implements AutoCloseable {
     private void clockLoop() {
         while (true) {
             Scheduled s;
+            long wait;
             synchronized (this) {
-                while (true) {
-                    if (closed) {
-                        return;
-                    }
-                    s = schedule.peek();
-                    long wait = s == null ? Long.MAX_VALUE : s.due - clock.getAsLong();
-                    if (wait <= 0) {
-                        schedule.poll();
-                        break;
-                    }
-                    try {
-                        long ms = Math.min(wait / NANOS_PER_MS, 1000);
-                        int ns = (int) (Math.min(wait, 1000 * NANOS_PER_MS) % NANOS_PER_MS);
-                        wait(ms, ns);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
+                if (closed) {
+                    return;
+                }
+                s = schedule.peek();
+                wait = s == null ? Long.MAX_VALUE : s.due - clock.getAsLong();
+                if (wait <= 0) {
+                    schedule.poll();
                 }
             }
-            runAction(s);
+            if (wait <= 0) {
+                runAction(s);
+            } else {
+                // parkNanos, not Object.wait: wait(ms, ns) rounds up to whole milliseconds, and a guest that
+                // answers a millisecond late never races the toolstack's timeout. scheduleLocked unparks.
+                LockSupport.parkNanos(this, Math.min(wait, 1_000 * NANOS_PER_MS));
+                if (Thread.interrupted()) {
+                    return;
+                }
+            }
         }
     }
 
@@ -351,7 +355,9 @@ public final class SimHost implements AutoCloseable {
     private void scheduleLocked(long delayMs, Runnable action) {
         long due = clock.getAsLong() + delayMs * NANOS_PER_MS;
         schedule.add(new Scheduled(due, ++scheduleSeq, action));
-        notifyAll();
+        if (clockThread != null && schedule.peek().seq == scheduleSeq) {
+            LockSupport.unpark(clockThread); // a new earliest action
+        }
     }
 
     // ------------------------------------------------------------------ guests and backends

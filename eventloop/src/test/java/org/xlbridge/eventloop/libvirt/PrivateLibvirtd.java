@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * it to exit; a JVM shutdown hook does the same if a test forgot or the JVM is ending; {@link #kill()}
  * is a crash (SIGKILL), for tests of a daemon that goes away.
  *
- * <p>Thread safety: start and close from one thread; {@link #isAlive()} from any.
+ * <p>Thread safety: start and close from one thread; {@link #isAlive()} from any. It needs nothing but
+ * the JDK and SLF4J, so that benchmarks can use it outside JUnit.
  */
 public final class PrivateLibvirtd implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PrivateLibvirtd.class);
@@ -160,7 +161,17 @@ public final class PrivateLibvirtd implements AutoCloseable {
                 throw new IllegalStateException("libvirtd made no socket at " + socket + " within "
                         + BOUND.toSeconds() + " s; its log (" + log + "):\n" + logText());
             }
-            LoopThread.sleep(10);
+            pause(10);
+        }
+    }
+
+    /** Bounded polling only (the daemon gives no other signal), never synchronisation. */
+    private static void pause(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for libvirtd", e);
         }
     }
 
