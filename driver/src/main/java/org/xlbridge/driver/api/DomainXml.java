@@ -3,7 +3,9 @@ package org.xlbridge.driver.api;
 import java.io.IOException;
 import java.io.StringReader;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.UUID;
 import javax.xml.XMLConstants;
@@ -13,6 +15,7 @@ import javax.xml.parsers.ParserConfigurationException;
 import org.libvirt.Error.ErrorNumber;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
+import org.w3c.dom.NamedNodeMap;
 import org.w3c.dom.Node;
 import org.w3c.dom.NodeList;
 import org.xml.sax.ErrorHandler;
@@ -84,6 +87,31 @@ public final class DomainXml {
         }
         return new DomainDefinition(type, name, uuid, memoryKiB, currentKiB, vcpus, onPoweroff, onReboot,
                 onCrash, disks);
+    }
+
+    /**
+     * The attributes of {@code <metadata><element .../></metadata>} in domain XML, where drivers keep settings
+     * of their own (libvirt's {@code <metadata>} is for applications); empty when there is none.
+     *
+     * @throws DriverException as {@link #parse} for a document that is not domain XML
+     */
+    public static Map<String, String> metadataAttributes(String xml, String element) {
+        Element root = parseRoot(xml, "domain");
+        Element metadata = child(root, "metadata");
+        if (metadata == null) {
+            return Map.of();
+        }
+        Element e = child(metadata, element);
+        if (e == null) {
+            return Map.of();
+        }
+        Map<String, String> out = new LinkedHashMap<>();
+        NamedNodeMap attrs = e.getAttributes();
+        for (int i = 0; i < attrs.getLength(); i++) {
+            Node a = attrs.item(i);
+            out.put(a.getNodeName(), a.getNodeValue());
+        }
+        return out;
     }
 
     /** Parses device XML holding one {@code <disk>}, as {@code attachDevice}/{@code detachDevice} take. */
