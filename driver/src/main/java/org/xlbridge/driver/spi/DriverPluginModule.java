@@ -52,7 +52,11 @@ public final class DriverPluginModule extends AbstractModule {
         return runtime.connection();
     }
 
-    /** Makes the manager on the bound loop when asked (by the runtime's {@code start()}), never before. */
+    /**
+     * Makes the manager on the bound loop when asked (by the runtime's {@code start()}), never before.
+     * Locking: none needed; {@link #loop} and {@link #config} are written once by Guice while the injector
+     * is built, before any thread can call {@link #get()} (which Guice calls once: the binding is a singleton).
+     */
     private static final class ManagerProvider implements Provider<DriverManager> {
         private final List<Driver> drivers;
         private Provider<EventLoop> loop;
