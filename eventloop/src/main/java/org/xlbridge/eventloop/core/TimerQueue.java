@@ -1,0 +1,209 @@
+package org.xlbridge.eventloop.core;
+
+import java.util.Arrays;
+import java.util.Comparator;
+import org.xlbridge.eventloop.core.TimerRegistration.State;
+
+/**
+ * Where a loop's enabled timers wait: a {@link TimerHeap} for those due later, and beside it a ready
+ * list for those due at once (frequency 0, or re-based to 0: libxl's {@code timeout_modify(ASAP)} and
+ * libvirt's event-queue flush). Making a timer due at once, or disabling it, is O(1): it changes the
+ * timer's {@link State} and at most appends to the ready list; a heap slot it held stays as a ghost
+ * until it reaches the top. A re-base to a later expiry is O(1) too (see {@link TimerHeap}); only a
+ * re-base to an earlier, non-zero expiry and a remove sift.
+ *
+ * <p>{@link #takeDue} hands out the due timers of a dispatch pass in (expiry, id) order, whichever
+ * structure held them: a ready timer's expiry is the time it was made due, as it would be in the heap.
+ *
+ * <p>Not thread-safe: {@link CoreEventLoop} guards it with its loop lock.
+ */
+final class TimerQueue {
+    static final long NANOS_PER_MS = 1_000_000L;
+    /** The dispatch order: expiry (by subtraction), then id. */
+    static final Comparator<TimerRegistration> ORDER = (a, b) -> {
+        long d = a.expiryNanos - b.expiryNanos;
+        return d < 0 ? -1 : d > 0 ? 1 : Integer.compare(a.id, b.id);
+    };
+
+    private final TimerHeap heap = new TimerHeap();
+    /** Timers appended when made due at once; entries whose state is no longer READY are skipped. */
+    private TimerRegistration[] ready = new TimerRegistration[16];
+    private int readyLength;
+    /** Timers whose state is READY (each is on the list exactly once). */
+    private int readyCount;
+    /** How many timers the last {@link #takeDue} took. */
+    int lastTakeCount;
+
+    /**
+     * Sets the frequency of a live timer and re-bases it: -1 disables it, 0 makes it due at once
+     * (expiry {@code now}), N &gt; 0 schedules it at now + N ms.
+     */
+    void schedule(TimerRegistration t, int frequencyMs, long now) {
+        t.frequencyMs = frequencyMs;
+        if (frequencyMs < 0) {
+            leave(t, State.DISABLED);
+            return;
+        }
+        long expiry = now + frequencyMs * NANOS_PER_MS;
+        if (frequencyMs == 0) {
+            makeReady(t, expiry);
+            return;
+        }
+        if (t.state == State.SCHEDULED && expiry - t.expiryNanos >= 0) {
+            // Pushed back: the slot's key is at most the old expiry, so still a lower bound. No heap access.
+            t.expiryNanos = expiry;
+            return;
+        }
+        leave(t, State.SCHEDULED);
+        t.expiryNanos = expiry;
+        if (t.heapIndex >= 0) {
+            heap.changed(t);
+        } else {
+            heap.add(t);
+        }
+    }
+
+    /** Takes a timer out for good (it is being removed). */
+    void remove(TimerRegistration t) {
+        leave(t, State.DISABLED);
+        if (t.listed && readyLength > 0 && ready[readyLength - 1] == t) {
+            // Added at 0 and removed before a pass (an add/remove churn): keep the list from growing.
+            ready[--readyLength] = null;
+            t.listed = false;
+        }
+        if (t.heapIndex >= 0) {
+            heap.remove(t);
+        }
+    }
+
+    /** Whether a timer is due at once, whatever the clock says. */
+    boolean hasReady() {
+        return readyCount > 0;
+    }
+
+    /** The scheduled (heap) timer with the earliest (expiry, id), ignoring the ready list, or null. */
+    TimerRegistration earliestScheduled() {
+        return heap.peek();
+    }
+
+    /**
+     * Moves every timer due at {@code now} (all ready ones, and the scheduled ones whose expiry is at or
+     * before it) to the TAKEN state and into {@code batch} from index 0, in (expiry, id) order.
+     *
+     * @return the batch (grown if needed) and, through {@link #lastTakeCount}, how many it holds
+     */
+    TimerRegistration[] takeDue(long now, TimerRegistration[] batch) {
+        int n = 0;
+        for (int i = 0; i < readyLength; i++) {
+            TimerRegistration t = ready[i];
+            ready[i] = null;
+            t.listed = false;
+            if (t.state == State.READY) {
+                t.state = State.TAKEN;
+                readyCount--;
+                if (n == batch.length) {
+                    batch = Arrays.copyOf(batch, n * 2);
+                }
+                batch[n++] = t;
+            }
+        }
+        int fromReady = n;
+        readyLength = 0;
+        while (heap.peek() != null && heap.peekExpiry() - now <= 0) {
+            TimerRegistration t = heap.poll();
+            t.state = State.TAKEN;
+            if (n == batch.length) {
+                batch = Arrays.copyOf(batch, n * 2);
+            }
+            batch[n++] = t;
+        }
+        if (fromReady > 0 && n > 1) {
+            Arrays.sort(batch, 0, n, ORDER); // the heap part is sorted already: a near-linear merge
+        }
+        lastTakeCount = n;
+        return batch;
+    }
+
+    /** A taken timer is dispatched now: its next expiry is now + period. */
+    void rearm(TimerRegistration t, long now) {
+        schedule(t, t.frequencyMs, now);
+    }
+
+    /** A taken timer was not dispatched after all: it waits again with the expiry it had. */
+    void putBack(TimerRegistration t) {
+        if (t.state != State.TAKEN) {
+            return;
+        }
+        if (t.frequencyMs == 0) {
+            makeReady(t, t.expiryNanos);
+            return;
+        }
+        t.state = State.SCHEDULED;
+        if (t.heapIndex >= 0) {
+            heap.changed(t);
+        } else {
+            heap.add(t);
+        }
+    }
+
+    /**
+     * The earliest expiry after {@code after} among enabled timers not yet due by it, or {@code none}.
+     * O(n): a walk over every slot, for the manual loop's {@code advance}.
+     */
+    long nextExpiryAfter(long after, long none) {
+        long best = none;
+        boolean any = false;
+        for (int i = 0; i < heap.size(); i++) {
+            TimerRegistration t = heap.nodeAt(i);
+            if (t.state == State.SCHEDULED && t.expiryNanos - after > 0 && (!any || t.expiryNanos - best < 0)) {
+                best = t.expiryNanos;
+                any = true;
+            }
+        }
+        return best;
+    }
+
+    /** Forgets every timer (the loop is closing). */
+    void clear() {
+        heap.clear();
+        for (int i = 0; i < readyLength; i++) {
+            ready[i].listed = false;
+            ready[i] = null;
+        }
+        readyLength = 0;
+        readyCount = 0;
+    }
+
+    /** For tests: the heap. */
+    TimerHeap heap() {
+        return heap;
+    }
+
+    /** For tests: entries on the ready list's array, stale ones included. */
+    int readyListLength() {
+        return readyLength;
+    }
+
+    private void makeReady(TimerRegistration t, long expiry) {
+        if (t.state != State.READY) {
+            t.state = State.READY;
+            readyCount++;
+        }
+        t.expiryNanos = expiry;
+        if (!t.listed) {
+            if (readyLength == ready.length) {
+                ready = Arrays.copyOf(ready, readyLength * 2);
+            }
+            ready[readyLength++] = t;
+            t.listed = true;
+        }
+    }
+
+    /** Leaves the current state for {@code next}, keeping the ready count right. */
+    private void leave(TimerRegistration t, State next) {
+        if (t.state == State.READY) {
+            readyCount--;
+        }
+        t.state = next;
+    }
+}
