@@ -18,6 +18,7 @@ import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.HandleEvents;
 import org.xlbridge.eventloop.TimeSource;
 import org.xlbridge.eventloop.TimeoutCallback;
+import org.xlbridge.eventloop.core.Callbacks;
 
 /**
  * libvirt's own default event loop ({@code virEventRegisterDefaultImpl} / {@code virEventRunDefaultImpl},
@@ -274,8 +275,10 @@ public final class LibvirtEventLoop implements EventLoop {
      * {@inheritDoc}
      *
      * <p>Waits for the process-wide turn if another instance's runner is iterating, then runs one
-     * iteration of libvirt's loop, which dispatches the callbacks of every instance. Returns at once,
-     * consuming the request, if {@link #stop()} was called since the last run()/runOnce() returned.
+     * iteration of libvirt's loop, which dispatches the callbacks of every instance. With a stop pending
+     * the iteration does not block (the private wake timer is armed first) and the stop is consumed; if
+     * another instance's runner holds the turn then, it returns without iterating (that runner is
+     * dispatching this instance's callbacks anyway).
      *
      * @throws IllegalStateException when closed, when called from a callback or free of any
      *                               LibvirtEventLoop, or while another thread runs this instance
@@ -285,17 +288,15 @@ public final class LibvirtEventLoop implements EventLoop {
     public void runOnce() {
         enterRunner();
         try {
-            if (!consumeStop()) {
-                boolean iterated = processLoop.iterate(this);
-                lock.lock();
-                try {
-                    if (iterated) {
-                        iterations++;
-                    }
-                    stopRequested = false;
-                } finally {
-                    lock.unlock();
+            boolean iterated = processLoop.iterate(this);
+            lock.lock();
+            try {
+                if (iterated) {
+                    iterations++;
                 }
+                stopRequested = false;
+            } finally {
+                lock.unlock();
             }
         } finally {
             exitRunner();
@@ -475,8 +476,7 @@ public final class LibvirtEventLoop implements EventLoop {
         try {
             reg.callback.onTimeout(reg.id);
         } catch (Throwable t) {
-            LOG.warn("timer {} callback threw; the loop goes on", reg.id, t);
-            countFailure();
+            failed(t, reg, "callback");
         } finally {
             callbackReturned(reg);
         }
@@ -504,8 +504,7 @@ public final class LibvirtEventLoop implements EventLoop {
         try {
             reg.callback.onEvent(reg.id, reg.fd, events);
         } catch (Throwable t) {
-            LOG.warn("handle {} (fd {}) callback threw; the loop goes on", reg.id, reg.fd, t);
-            countFailure();
+            failed(t, reg, "callback");
         } finally {
             callbackReturned(reg);
         }
@@ -533,6 +532,11 @@ public final class LibvirtEventLoop implements EventLoop {
     /** Read by a runner waiting for the turn, without the lock. */
     boolean shouldStopWaiting() {
         return closed || stopRequested;
+    }
+
+    /** Read by the runner holding the turn, without the lock. */
+    boolean isClosed() {
+        return closed;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -602,8 +606,7 @@ public final class LibvirtEventLoop implements EventLoop {
         try {
             reg.free.free();
         } catch (Throwable t) {
-            LOG.warn("free callback of {} threw", reg, t);
-            countFailure();
+            failed(t, reg, "free callback");
         } finally {
             lock.lock();
             try {
@@ -659,6 +662,25 @@ public final class LibvirtEventLoop implements EventLoop {
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("the event loop is closed");
+        }
+    }
+
+    /**
+     * The callback-error rule of {@link EventLoop}: count and log; a fatal error ({@link Callbacks#isFatal})
+     * cannot unwind through libvirt's C frames, so on the iterating thread it is handed to the process
+     * loop, which rethrows it when the native iteration returns; elsewhere (close()) it is rethrown here.
+     */
+    private void failed(Throwable t, Registration reg, String what) {
+        countFailure();
+        if (!Callbacks.isFatal(t)) {
+            LOG.warn("{} of {} threw; the loop goes on", what, reg, t);
+            return;
+        }
+        LOG.error("{} of {} threw {}; leaving the loop", what, reg, t.getClass().getName());
+        if (processLoop.isIteratingThread(Thread.currentThread())) {
+            processLoop.deferFatal((VirtualMachineError) t);
+        } else {
+            throw (VirtualMachineError) t;
         }
     }
 

@@ -10,7 +10,7 @@ import org.xlbridge.posix.Posix;
  * The fd that lets other threads wake a loop blocked in poll(2): an eventfd, or a non-blocking pipe
  * where eventfd is not available.
  *
- * <p>Locking: {@link #signal()} may be called from any thread (PollEventLoop calls it with its loop lock
+ * <p>Locking: {@link #signal()} may be called from any thread (the loop core calls it with its loop lock
  * held, so that the fd cannot be closed under a writer); {@link #drain()} and {@link #close()} belong to
  * the thread that owns the loop. Fields are final except the drain buffer, which only the draining
  * thread touches.
@@ -65,10 +65,6 @@ final class Wakeup implements AutoCloseable {
     /** The fd to poll for POLLIN. */
     int pollFd() {
         return readFd;
-    }
-
-    boolean isEventfd() {
-        return eventfd;
     }
 
     /**
