@@ -4,7 +4,7 @@ import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import org.xlbridge.libxl.LibxlContext;
-import org.xlbridge.libxl.TimeSource;
+import org.xlbridge.time.TimeSource;
 
 /**
  * Makes {@link LibxlContext} injectable with an {@link OsEventBridge} over the bound

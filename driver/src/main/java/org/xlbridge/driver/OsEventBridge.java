@@ -6,6 +6,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.HandleEvents;
 import org.xlbridge.libxl.FdToken;
@@ -14,9 +16,7 @@ import org.xlbridge.libxl.LibxlError;
 import org.xlbridge.libxl.OsEventHookException;
 import org.xlbridge.libxl.OsEventHooks;
 import org.xlbridge.libxl.TimeoutToken;
-import org.xlbridge.posix.Posix;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.xlbridge.time.Millis;
 
 /**
  * The application side of libxl's osevent hooks: libxl's timeouts and fd watches become timers and
@@ -111,7 +111,8 @@ public final class OsEventBridge implements OsEventHooks {
     @Override
     public Object timeoutRegister(long deadlineNanos, TimeoutToken token) throws OsEventHookException {
         LibxlContext c = requireAttached();
-        int ms = millisUntil(deadlineNanos, c.timeSource().nanoTime());
+        // Rounded up, so the loop never fires before libxl's deadline; ASAP and past deadlines give 0.
+        int ms = Millis.until(deadlineNanos, c.timeSource().nanoTime());
         TimeoutRegistration reg = new TimeoutRegistration(serials.incrementAndGet(), token, deadlineNanos);
         int id;
         try {
@@ -281,7 +282,7 @@ public final class OsEventBridge implements OsEventHooks {
         if (s != FdRegistration.LIVE) {
             return; // deregistered while this dispatch was on its way: nothing to report
         }
-        ctx.occurredFd(reg.token(), reg.fd(), reg.pollEvents(), toPollEvents(ready));
+        ctx.occurredFd(reg.token(), reg.fd(), reg.pollEvents(), HandleEvents.toPoll(ready));
         fdEventsDelivered.increment();
     }
 
@@ -344,53 +345,11 @@ public final class OsEventBridge implements OsEventHooks {
     // ---------------------------------------------------------------- helpers
 
     /**
-     * ceil((deadline − now) / 1 ms), clamped to [0, Integer.MAX_VALUE]; {@link OsEventHooks#ASAP} and
-     * past deadlines give 0. Rounding up keeps the loop from firing before libxl's deadline.
+     * poll(2) bits to {@link HandleEvents} for a watch: POLLIN→READABLE, POLLOUT→WRITABLE (by
+     * {@link HandleEvents#fromPoll}), and ERROR always, as libvirt's libxl driver asks for it.
      */
-    static int millisUntil(long deadlineNanos, long nowNanos) {
-        if (deadlineNanos == ASAP) {
-            return 0;
-        }
-        long diff = deadlineNanos - nowNanos;
-        // Overflow of the subtraction: the signs of the operands differ and the result's sign is wrong.
-        if (((deadlineNanos ^ nowNanos) & (deadlineNanos ^ diff)) < 0) {
-            return deadlineNanos > nowNanos ? Integer.MAX_VALUE : 0;
-        }
-        if (diff <= 0) {
-            return 0;
-        }
-        long ms = diff / 1_000_000L + (diff % 1_000_000L != 0 ? 1 : 0);
-        return ms >= Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) ms;
-    }
-
-    /** poll(2) bits to {@link HandleEvents}: POLLIN→READABLE, POLLOUT→WRITABLE, ERROR always. */
     static int toHandleEvents(int pollEvents) {
-        int events = HandleEvents.ERROR;
-        if ((pollEvents & Posix.POLLIN) != 0) {
-            events |= HandleEvents.READABLE;
-        }
-        if ((pollEvents & Posix.POLLOUT) != 0) {
-            events |= HandleEvents.WRITABLE;
-        }
-        return events;
-    }
-
-    /** {@link HandleEvents} to poll(2) bits. */
-    static int toPollEvents(int handleEvents) {
-        int revents = 0;
-        if ((handleEvents & HandleEvents.READABLE) != 0) {
-            revents |= Posix.POLLIN;
-        }
-        if ((handleEvents & HandleEvents.WRITABLE) != 0) {
-            revents |= Posix.POLLOUT;
-        }
-        if ((handleEvents & HandleEvents.ERROR) != 0) {
-            revents |= Posix.POLLERR;
-        }
-        if ((handleEvents & HandleEvents.HANGUP) != 0) {
-            revents |= Posix.POLLHUP;
-        }
-        return revents;
+        return HandleEvents.fromPoll(pollEvents) | HandleEvents.ERROR;
     }
 
     private LibxlContext requireAttached() {

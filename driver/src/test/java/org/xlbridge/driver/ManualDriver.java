@@ -8,7 +8,7 @@ import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.testing.ManualEventLoop;
 import org.xlbridge.libxl.DeregistrationProtocol;
 import org.xlbridge.libxl.LibxlContext;
-import org.xlbridge.libxl.TimeSource;
+import org.xlbridge.time.TimeSource;
 
 /**
  * The whole driver, wired by Guice exactly as in production, with only the {@link EventLoop} binding

@@ -2,39 +2,65 @@ package org.xlbridge.driver;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.xlbridge.eventloop.HandleEvents;
+import org.xlbridge.eventloop.testing.ManualEventLoop;
 import org.xlbridge.libxl.OsEventHooks;
+import org.xlbridge.libxl.TimeEvent;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.time.Millis;
 
-/** The arithmetic and bit mappings of the bridge. */
+/**
+ * The bridge's arithmetic and bit mappings. The rounding rule itself ({@code org.xlbridge.time.Millis})
+ * and the poll bits ↔ handle events mapping ({@link HandleEvents}) are tested where they live; here, that
+ * the bridge asks the loop for what they say.
+ */
 class OsEventBridgeMappingTest {
 
     @Test
-    void millisRoundUpSoTheLoopNeverFiresBeforeTheDeadline() {
-        assertThat(OsEventBridge.millisUntil(1_000_000, 0)).isEqualTo(1);
-        assertThat(OsEventBridge.millisUntil(1_000_001, 0)).isEqualTo(2);
-        assertThat(OsEventBridge.millisUntil(999_999, 0)).isEqualTo(1);
-        assertThat(OsEventBridge.millisUntil(1, 0)).isEqualTo(1);
-        assertThat(OsEventBridge.millisUntil(5_500_000_000L, 500_000_000L)).isEqualTo(5000);
+    void theTimerIsRoundedUpSoTheLoopNeverFiresBeforeTheDeadline() {
+        ManualEventLoop manual = new ManualEventLoop();
+        ManualDriver d = new ManualDriver(manual, BridgeListener.NONE);
+        AtomicInteger fired = new AtomicInteger();
+        TimeEvent e = d.ctx.newTimeEvent();
+        e.registerAbs(manual.nanoTime() + 1_000_001, (ev, deadline, rc) -> fired.incrementAndGet());
+
+        int timer = manual.liveTimeouts().get(0);
+        assertThat(manual.timeoutFrequency(timer)).hasValue(2);
+        manual.advance(Duration.ofMillis(1));
+        manual.runDue();
+        assertThat(fired.get()).as("1 ms is before the deadline").isZero();
+        manual.advance(Duration.ofMillis(1));
+        manual.runDue();
+        assertThat(fired.get()).isEqualTo(1);
     }
 
     @Test
-    void pastDeadlinesAndAsapGiveZero() {
-        assertThat(OsEventBridge.millisUntil(0, 0)).isZero();
-        assertThat(OsEventBridge.millisUntil(-5, 10)).isZero();
-        assertThat(OsEventBridge.millisUntil(OsEventHooks.ASAP, 123)).isZero();
-        assertThat(OsEventBridge.millisUntil(OsEventHooks.ASAP, Long.MIN_VALUE + 1)).isZero();
+    void aFarFutureDeadlineIsClampedToIntegerMax() {
+        ManualEventLoop manual = new ManualEventLoop();
+        ManualDriver d = new ManualDriver(manual, BridgeListener.NONE);
+        d.ctx.newTimeEvent().registerAbs(Long.MAX_VALUE, (ev, deadline, rc) -> { });
+
+        assertThat(manual.timeoutFrequency(manual.liveTimeouts().get(0))).hasValue(Integer.MAX_VALUE);
     }
 
     @Test
-    void farFutureIsClampedToIntegerMax() {
-        assertThat(OsEventBridge.millisUntil(Long.MAX_VALUE, 0)).isEqualTo(Integer.MAX_VALUE);
-        assertThat(OsEventBridge.millisUntil(Long.MAX_VALUE, Long.MIN_VALUE + 1)).isEqualTo(Integer.MAX_VALUE);
-        assertThat(OsEventBridge.millisUntil((Integer.MAX_VALUE + 1L) * 1_000_000L, 0)).isEqualTo(Integer.MAX_VALUE);
-        assertThat(OsEventBridge.millisUntil((Integer.MAX_VALUE - 1L) * 1_000_000L, 0)).isEqualTo(Integer.MAX_VALUE - 1);
-        // A deadline in the far past seen from a clock near Long.MAX_VALUE overflows the other way.
-        assertThat(OsEventBridge.millisUntil(Long.MIN_VALUE + 1, Long.MAX_VALUE)).isZero();
+    void asapGivesZeroOnEveryClock() {
+        // ASAP is Long.MIN_VALUE: never after any clock reading, even one where the subtraction would overflow.
+        assertThat(Millis.until(OsEventHooks.ASAP, 123)).isZero();
+        assertThat(Millis.until(OsEventHooks.ASAP, Long.MIN_VALUE + 1)).isZero();
+        assertThat(Millis.until(OsEventHooks.ASAP, Long.MAX_VALUE)).isZero();
+    }
+
+    @Test
+    void aPastDeadlineAsksForZero() {
+        ManualEventLoop manual = new ManualEventLoop();
+        ManualDriver d = new ManualDriver(manual, BridgeListener.NONE);
+        d.ctx.newTimeEvent().registerAbs(manual.nanoTime() - 5, (ev, deadline, rc) -> { });
+
+        assertThat(manual.timeoutFrequency(manual.liveTimeouts().get(0))).hasValue(0);
     }
 
     @Test
@@ -44,15 +70,5 @@ class OsEventBridgeMappingTest {
         assertThat(OsEventBridge.toHandleEvents(Posix.POLLOUT)).isEqualTo(HandleEvents.WRITABLE | HandleEvents.ERROR);
         assertThat(OsEventBridge.toHandleEvents(Posix.POLLIN | Posix.POLLOUT))
                 .isEqualTo(HandleEvents.READABLE | HandleEvents.WRITABLE | HandleEvents.ERROR);
-    }
-
-    @Test
-    void handleBitsMapBackToPollBits() {
-        assertThat(OsEventBridge.toPollEvents(HandleEvents.READABLE)).isEqualTo(Posix.POLLIN);
-        assertThat(OsEventBridge.toPollEvents(HandleEvents.WRITABLE)).isEqualTo(Posix.POLLOUT);
-        assertThat(OsEventBridge.toPollEvents(HandleEvents.ERROR)).isEqualTo(Posix.POLLERR);
-        assertThat(OsEventBridge.toPollEvents(HandleEvents.HANGUP)).isEqualTo(Posix.POLLHUP);
-        assertThat(OsEventBridge.toPollEvents(HandleEvents.ALL))
-                .isEqualTo(Posix.POLLIN | Posix.POLLOUT | Posix.POLLERR | Posix.POLLHUP);
     }
 }

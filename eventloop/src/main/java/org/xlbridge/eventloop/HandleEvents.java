@@ -1,6 +1,12 @@
 package org.xlbridge.eventloop;
 
-/** Handle event bits, with libvirt's {@code VIR_EVENT_HANDLE_*} values. */
+import org.xlbridge.posix.Posix;
+
+/**
+ * Handle event bits, with libvirt's {@code VIR_EVENT_HANDLE_*} values, and their one mapping to and from
+ * poll(2) bits (libvirt's {@code virEventPollToNativeEvents} / {@code FromNativeEvents}), used by the
+ * embedded loop and by the bridge from libxl's hooks.
+ */
 public final class HandleEvents {
     public static final int READABLE = 1;
     public static final int WRITABLE = 2;
@@ -28,6 +34,49 @@ public final class HandleEvents {
                     "unknown handle event bits 0x" + Integer.toHexString(events & ~ALL)
                             + " in 0x" + Integer.toHexString(events)
                             + " (known: READABLE=1, WRITABLE=2, ERROR=4, HANGUP=8)");
+        }
+        return events;
+    }
+
+    /**
+     * The poll(2) bits for handle events: READABLE→POLLIN, WRITABLE→POLLOUT, ERROR→POLLERR,
+     * HANGUP→POLLHUP. (As requested events, POLLERR and POLLHUP change nothing: poll(2) always
+     * reports them.)
+     */
+    public static int toPoll(int events) {
+        int bits = 0;
+        if ((events & READABLE) != 0) {
+            bits |= Posix.POLLIN;
+        }
+        if ((events & WRITABLE) != 0) {
+            bits |= Posix.POLLOUT;
+        }
+        if ((events & ERROR) != 0) {
+            bits |= Posix.POLLERR;
+        }
+        if ((events & HANGUP) != 0) {
+            bits |= Posix.POLLHUP;
+        }
+        return bits;
+    }
+
+    /**
+     * The handle events for poll(2) bits: POLLIN→READABLE, POLLOUT→WRITABLE, POLLERR and POLLNVAL→ERROR,
+     * POLLHUP→HANGUP; other bits (POLLPRI) have no handle event and are dropped.
+     */
+    public static int fromPoll(int pollBits) {
+        int events = 0;
+        if ((pollBits & Posix.POLLIN) != 0) {
+            events |= READABLE;
+        }
+        if ((pollBits & Posix.POLLOUT) != 0) {
+            events |= WRITABLE;
+        }
+        if ((pollBits & (Posix.POLLERR | Posix.POLLNVAL)) != 0) {
+            events |= ERROR;
+        }
+        if ((pollBits & Posix.POLLHUP) != 0) {
+            events |= HANGUP;
         }
         return events;
     }

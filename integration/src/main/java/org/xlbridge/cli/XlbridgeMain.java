@@ -3,10 +3,13 @@ package org.xlbridge.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code xlbridge} command line: {@code race} (the main job) and {@code bench} (JMH). */
+/**
+ * The {@code xlbridge} command line: {@code race}, the main job. The benchmarks are not part of this jar: they
+ * build as {@code integration/bench/target/xlbridge-bench.jar} (see {@code docs/benchmarks.md}).
+ */
 @Command(name = "xlbridge", mixinStandardHelpOptions = true, version = "xlbridge 0.1.0",
         description = "Hosts libxl-style osevent hooks inside a libvirt-style event loop, and proves it.",
-        subcommands = {RaceCommand.class, BenchCommand.class})
+        subcommands = {RaceCommand.class})
 public final class XlbridgeMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -9,15 +9,15 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import org.HdrHistogram.Recorder;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xlbridge.driver.BridgeListener;
 import org.xlbridge.driver.TimeoutRegistration;
 import org.xlbridge.libxl.DeregistrationProtocol;
 import org.xlbridge.libxl.LibxlContext;
-import org.xlbridge.libxl.TimeSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.xlbridge.time.TimeSource;
 
 /**
  * Watches the bridge (as its {@link BridgeListener}) and the toolstack's events (through

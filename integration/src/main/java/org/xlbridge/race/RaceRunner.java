@@ -15,6 +15,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xlbridge.driver.BridgeListener;
 import org.xlbridge.driver.BridgeStats;
 import org.xlbridge.driver.DriverConfig;
@@ -29,9 +31,7 @@ import org.xlbridge.libxl.LibxlContext;
 import org.xlbridge.libxl.LibxlException;
 import org.xlbridge.libxl.LibxlStats;
 import org.xlbridge.libxl.TimeEvent;
-import org.xlbridge.libxl.TimeSource;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.xlbridge.time.TimeSource;
 
 /**
  * The race harness behind {@code xlbridge race}: toolstack worker threads register libxl time events with

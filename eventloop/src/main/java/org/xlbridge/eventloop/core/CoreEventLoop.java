@@ -17,8 +17,8 @@ import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.HandleEvents;
-import org.xlbridge.eventloop.TimeSource;
 import org.xlbridge.eventloop.TimeoutCallback;
+import org.xlbridge.time.TimeSource;
 
 /**
  * The loop core: everything an {@link EventLoop} does except waiting, which it leaves to a

@@ -16,9 +16,10 @@ import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.HandleEvents;
-import org.xlbridge.eventloop.TimeSource;
 import org.xlbridge.eventloop.TimeoutCallback;
 import org.xlbridge.eventloop.core.Callbacks;
+import org.xlbridge.time.Millis;
+import org.xlbridge.time.TimeSource;
 
 /**
  * libvirt's own default event loop ({@code virEventRegisterDefaultImpl} / {@code virEventRunDefaultImpl},
@@ -452,7 +453,7 @@ public final class LibvirtEventLoop implements EventLoop {
             }
             long early = reg.expiryNanos - now;
             if (early > 0) {
-                int remainingMs = ceilMillis(early);
+                int remainingMs = Millis.ceil(early);
                 reg.armedMs = remainingMs;
                 earlyDispatches++;
                 LibvirtNative.virEventUpdateTimeout(reg.id, remainingMs);
@@ -697,10 +698,5 @@ public final class LibvirtEventLoop implements EventLoop {
         if (frequencyMs < -1) {
             throw new IllegalArgumentException("frequencyMs must be -1 (disabled), 0 or positive: " + frequencyMs);
         }
-    }
-
-    private static int ceilMillis(long nanos) {
-        long ms = (nanos - 1) / NANOS_PER_MS + 1;
-        return ms >= Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) ms;
     }
 }

@@ -108,6 +108,11 @@ final class ProcessLoop {
     static synchronized ProcessLoop get() {
         if (instance == null) {
             LibvirtNative.requireLoaded();
+            LibvirtEventImpl.current().ifPresent(impl -> {
+                throw new EventLoopException("libvirt's event implementation in this process is the loop "
+                        + impl.loop() + " (LibvirtEventImpl.register), so libvirt's default loop cannot run:"
+                        + " use that loop instead of a LibvirtEventLoop");
+            });
             if (LibvirtNative.virInitialize() < 0) {
                 throw new EventLoopException("virInitialize failed: " + LibvirtNative.lastErrorMessage());
             }

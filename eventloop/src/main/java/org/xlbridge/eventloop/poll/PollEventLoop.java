@@ -3,8 +3,8 @@ package org.xlbridge.eventloop.poll;
 import java.util.Objects;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.EventLoopException;
-import org.xlbridge.eventloop.TimeSource;
 import org.xlbridge.eventloop.core.CoreEventLoop;
+import org.xlbridge.time.TimeSource;
 
 /**
  * The embedded {@link EventLoop}: the loop core ({@link CoreEventLoop}: ids, timers in a 4-ary heap with

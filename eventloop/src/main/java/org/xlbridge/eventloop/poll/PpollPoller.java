@@ -8,6 +8,7 @@ import org.xlbridge.eventloop.core.HandleRegistration;
 import org.xlbridge.eventloop.core.Poller;
 import org.xlbridge.posix.PollFds;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.posix.Wakeup;
 
 /**
  * The production {@link Poller}: ppoll(2) through JNA over a native pollfd array whose slot 0 is a
@@ -32,7 +33,7 @@ final class PpollPoller implements Poller {
 
     /** @throws EventLoopException if no wakeup fd can be created */
     PpollPoller() {
-        this.wakeup = Wakeup.open();
+        this.wakeup = Wakeup.open(EventLoopException::new);
         this.pollFds = new PollFds(8);
         pollFds.set(0, wakeup.pollFd(), Posix.POLLIN);
         polledCount = 1;
@@ -54,7 +55,7 @@ final class PpollPoller implements Poller {
             if (h.events() == 0) {
                 continue; // registered but not watched
             }
-            pollFds.set(slot, h.fd(), toPollBits(h.events()));
+            pollFds.set(slot, h.fd(), HandleEvents.toPoll(h.events()));
             polled[slot] = h;
             slot++;
         }
@@ -85,7 +86,7 @@ final class PpollPoller implements Poller {
             int revents = pollFds.revents(slot);
             if (revents != 0) {
                 ready[found] = polled[slot];
-                readyEvents[found] = fromPollBits(revents);
+                readyEvents[found] = HandleEvents.fromPoll(revents);
                 found++;
             }
         }
@@ -118,34 +119,5 @@ final class PpollPoller implements Poller {
     /** The native pollfd array (its identity never changes; its capacity grows only). */
     PollFds pollFds() {
         return pollFds;
-    }
-
-    static int toPollBits(int events) {
-        int bits = 0;
-        if ((events & HandleEvents.READABLE) != 0) {
-            bits |= Posix.POLLIN;
-        }
-        if ((events & HandleEvents.WRITABLE) != 0) {
-            bits |= Posix.POLLOUT;
-        }
-        // POLLERR, POLLHUP and POLLNVAL are always reported; they need not be asked for.
-        return bits;
-    }
-
-    static int fromPollBits(int revents) {
-        int events = 0;
-        if ((revents & Posix.POLLIN) != 0) {
-            events |= HandleEvents.READABLE;
-        }
-        if ((revents & Posix.POLLOUT) != 0) {
-            events |= HandleEvents.WRITABLE;
-        }
-        if ((revents & (Posix.POLLERR | Posix.POLLNVAL)) != 0) {
-            events |= HandleEvents.ERROR;
-        }
-        if ((revents & Posix.POLLHUP) != 0) {
-            events |= HandleEvents.HANGUP;
-        }
-        return events;
     }
 }

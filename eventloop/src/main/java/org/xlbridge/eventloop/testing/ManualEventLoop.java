@@ -4,9 +4,9 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.HandleEvents;
-import org.xlbridge.eventloop.TimeSource;
 import org.xlbridge.eventloop.core.CoreEventLoop;
 import org.xlbridge.eventloop.core.HandleRegistration;
+import org.xlbridge.time.TimeSource;
 
 /**
  * An {@link EventLoop} on virtual time, driven by the test, for deterministic driver tests. It is the

@@ -8,13 +8,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.TimeoutCallback;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A hostile application loop for tests: wraps another {@link EventLoop} and hands every dispatch to a

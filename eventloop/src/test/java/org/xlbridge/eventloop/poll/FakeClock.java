@@ -1,7 +1,7 @@
 package org.xlbridge.eventloop.poll;
 
 import java.util.concurrent.atomic.AtomicLong;
-import org.xlbridge.eventloop.TimeSource;
+import org.xlbridge.time.TimeSource;
 
 /** A clock that moves only when the test says so. */
 final class FakeClock implements TimeSource {

@@ -1,8 +1,8 @@
 package org.xlbridge.eventloop.testing;
 
 import org.xlbridge.eventloop.EventLoop;
-import org.xlbridge.eventloop.TimeSource;
 import org.xlbridge.eventloop.conformance.EventLoopConformanceTest;
+import org.xlbridge.time.TimeSource;
 
 /**
  * The conformance suite against {@link ManualEventLoop}'s dispatch logic, in the mode that keeps its
