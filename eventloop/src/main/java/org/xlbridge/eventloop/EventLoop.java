@@ -46,7 +46,7 @@ package org.xlbridge.eventloop;
  *       {@link OutOfMemoryError}, say), after which the JVM may be unable to go on: it is counted too,
  *       then rethrown out of the {@code run()} or {@code runOnce()} (or {@code close()}) whose iteration
  *       ran the callback, with the loop's state consistent; the loop stays open, and a later
- *       {@code run()} goes on. ({@code org.xlbridge.eventloop.core.Callbacks} holds the rule.)</li>
+ *       {@code run()} goes on. ({@code org.xlbridge.eventloop.core.Contract} holds the rule.)</li>
  * </ul>
  */
 public interface EventLoop extends AutoCloseable {

@@ -121,10 +121,7 @@ public class CoreEventLoop implements EventLoop {
 
     @Override
     public final int addTimeout(int frequencyMs, TimeoutCallback cb, FreeCallback ff) {
-        requireFrequency(frequencyMs);
-        if (cb == null) {
-            throw new IllegalArgumentException("null TimeoutCallback");
-        }
+        Contract.requireTimeout(frequencyMs, cb);
         long now = frequencyMs >= 0 ? clock.nanoTime() : 0;
         lock.lock();
         try {
@@ -144,7 +141,7 @@ public class CoreEventLoop implements EventLoop {
 
     @Override
     public final void updateTimeout(int timer, int frequencyMs) {
-        requireFrequency(frequencyMs);
+        Contract.requireFrequency(frequencyMs);
         long now = frequencyMs >= 0 ? clock.nanoTime() : 0;
         lock.lock();
         try {
@@ -185,13 +182,7 @@ public class CoreEventLoop implements EventLoop {
 
     @Override
     public final int addHandle(int fd, int events, HandleCallback cb, FreeCallback ff) {
-        if (fd < 0) {
-            throw new IllegalArgumentException("negative fd: " + fd);
-        }
-        HandleEvents.requireValid(events);
-        if (cb == null) {
-            throw new IllegalArgumentException("null HandleCallback");
-        }
+        Contract.requireHandle(fd, events, cb);
         lock.lock();
         try {
             ensureOpen();
@@ -795,7 +786,7 @@ public class CoreEventLoop implements EventLoop {
         }
     }
 
-    /** The callback-error rule: count and log; rethrow what {@link Callbacks#isFatal} says the JVM cannot survive. */
+    /** The callback-error rule: count and log; rethrow what {@link Contract#isFatal} says the JVM cannot survive. */
     private void failed(Throwable e, Registration r, String what) {
         lock.lock();
         try {
@@ -803,7 +794,7 @@ public class CoreEventLoop implements EventLoop {
         } finally {
             lock.unlock();
         }
-        if (Callbacks.isFatal(e)) {
+        if (Contract.isFatal(e)) {
             LOG.error("{} of {} threw {}; leaving the loop", what, r.describe(), e.getClass().getName());
             throw (VirtualMachineError) e;
         }
@@ -896,12 +887,6 @@ public class CoreEventLoop implements EventLoop {
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("the event loop is closed");
-        }
-    }
-
-    private static void requireFrequency(int frequencyMs) {
-        if (frequencyMs < -1) {
-            throw new IllegalArgumentException("frequencyMs must be -1 (disabled), 0 or positive: " + frequencyMs);
         }
     }
 

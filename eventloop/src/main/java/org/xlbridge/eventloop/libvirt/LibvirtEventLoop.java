@@ -17,7 +17,7 @@ import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.HandleEvents;
 import org.xlbridge.eventloop.TimeoutCallback;
-import org.xlbridge.eventloop.core.Callbacks;
+import org.xlbridge.eventloop.core.Contract;
 import org.xlbridge.time.Millis;
 import org.xlbridge.time.TimeSource;
 
@@ -129,10 +129,7 @@ public final class LibvirtEventLoop implements EventLoop {
 
     @Override
     public int addTimeout(int frequencyMs, TimeoutCallback cb, FreeCallback ff) {
-        requireFrequency(frequencyMs);
-        if (cb == null) {
-            throw new IllegalArgumentException("null TimeoutCallback");
-        }
+        Contract.requireTimeout(frequencyMs, cb);
         lock.lock();
         try {
             ensureOpen();
@@ -157,7 +154,7 @@ public final class LibvirtEventLoop implements EventLoop {
 
     @Override
     public void updateTimeout(int timer, int frequencyMs) {
-        requireFrequency(frequencyMs);
+        Contract.requireFrequency(frequencyMs);
         lock.lock();
         try {
             ensureOpen();
@@ -200,13 +197,7 @@ public final class LibvirtEventLoop implements EventLoop {
 
     @Override
     public int addHandle(int fd, int events, HandleCallback cb, FreeCallback ff) {
-        if (fd < 0) {
-            throw new IllegalArgumentException("negative fd: " + fd);
-        }
-        HandleEvents.requireValid(events);
-        if (cb == null) {
-            throw new IllegalArgumentException("null HandleCallback");
-        }
+        Contract.requireHandle(fd, events, cb);
         lock.lock();
         try {
             ensureOpen();
@@ -667,13 +658,13 @@ public final class LibvirtEventLoop implements EventLoop {
     }
 
     /**
-     * The callback-error rule of {@link EventLoop}: count and log; a fatal error ({@link Callbacks#isFatal})
+     * The callback-error rule of {@link EventLoop}: count and log; a fatal error ({@link Contract#isFatal})
      * cannot unwind through libvirt's C frames, so on the iterating thread it is handed to the process
      * loop, which rethrows it when the native iteration returns; elsewhere (close()) it is rethrown here.
      */
     private void failed(Throwable t, Registration reg, String what) {
         countFailure();
-        if (!Callbacks.isFatal(t)) {
+        if (!Contract.isFatal(t)) {
             LOG.warn("{} of {} threw; the loop goes on", what, reg, t);
             return;
         }
@@ -694,9 +685,4 @@ public final class LibvirtEventLoop implements EventLoop {
         }
     }
 
-    private static void requireFrequency(int frequencyMs) {
-        if (frequencyMs < -1) {
-            throw new IllegalArgumentException("frequencyMs must be -1 (disabled), 0 or positive: " + frequencyMs);
-        }
-    }
 }
