@@ -10,7 +10,9 @@ import java.util.Arrays;
  * moving a node down sit side by side.
  *
  * <p>The expiries are kept in a {@code long[]} beside the node array, so sifting compares keys without
- * touching the nodes (a node is read only on a tie or a move). Expiries are compared by subtraction, so
+ * touching the nodes (a node is read only on a tie or a move). A node also keeps a copy of its slot's
+ * key ({@link TimerRegistration#heapKey}; a key moves with its node, so only placing a node writes it),
+ * so that {@link TimerQueue} can decide whether a re-base needs the heap at all from the node alone. Expiries are compared by subtraction, so
  * a clock that wraps past {@link Long#MAX_VALUE} still orders correctly as long as all pending expiries
  * lie within 2^63 ns of each other.
  *
@@ -193,6 +195,7 @@ final class TimerHeap {
         nodes[i] = node;
         keys[i] = key;
         node.heapIndex = i;
+        node.heapKey = key;
     }
 
     /** Places {@code node} at slot {@code i} or below, moving the least child up while it sorts before it. */
@@ -226,5 +229,6 @@ final class TimerHeap {
         nodes[i] = node;
         keys[i] = key;
         node.heapIndex = i;
+        node.heapKey = key;
     }
 }

@@ -9,8 +9,9 @@ import org.xlbridge.eventloop.core.TimerRegistration.State;
  * list for those due at once (frequency 0, or re-based to 0: libxl's {@code timeout_modify(ASAP)} and
  * libvirt's event-queue flush). Making a timer due at once, or disabling it, is O(1): it changes the
  * timer's {@link State} and at most appends to the ready list; a heap slot it held stays as a ghost
- * until it reaches the top. A re-base to a later expiry is O(1) too (see {@link TimerHeap}); only a
- * re-base to an earlier, non-zero expiry and a remove sift.
+ * until it reaches the top. A re-base to an expiry not before its slot's key is O(1) too: it touches
+ * only the timer, which keeps a copy of that key (see {@link TimerHeap}); only a re-base below the key
+ * and a remove sift.
  *
  * <p>{@link #takeDue} hands out the due timers of a dispatch pass in (expiry, id) order, whichever
  * structure held them: a ready timer's expiry is the time it was made due, as it would be in the heap.
@@ -49,18 +50,15 @@ final class TimerQueue {
             makeReady(t, expiry);
             return;
         }
-        if (t.state == State.SCHEDULED && expiry - t.expiryNanos >= 0) {
-            // Pushed back: the slot's key is at most the old expiry, so still a lower bound. No heap access.
-            t.expiryNanos = expiry;
-            return;
-        }
         leave(t, State.SCHEDULED);
         t.expiryNanos = expiry;
-        if (t.heapIndex >= 0) {
-            heap.changed(t);
-        } else {
+        if (t.heapIndex < 0) {
             heap.add(t);
+        } else if (expiry - t.heapKey < 0) {
+            heap.changed(t); // earlier than its slot's key: sift up
         }
+        // Otherwise the slot (scheduled, or a ghost taken back) keeps its key, a lower bound of the new
+        // expiry: nothing in the heap is read or written, only this timer.
     }
 
     /** Takes a timer out for good (it is being removed). */

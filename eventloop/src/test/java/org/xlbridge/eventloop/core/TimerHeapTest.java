@@ -192,6 +192,9 @@ class TimerHeapTest {
     static void checkInvariants(TimerHeap heap) {
         for (int i = 0; i < heap.size(); i++) {
             TimerRegistration n = heap.nodeAt(i);
+            if (n.heapKey != heap.keyAt(i)) {
+                throw new AssertionError("slot " + i + " has key " + heap.keyAt(i) + " but its node's copy says " + n.heapKey);
+            }
             if (n.heapIndex != i) {
                 throw new AssertionError("slot " + i + " holds " + n + " whose index field says " + n.heapIndex);
             }

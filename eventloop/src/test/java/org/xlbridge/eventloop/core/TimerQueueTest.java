@@ -43,6 +43,10 @@ class TimerQueueTest {
         assertThat(keys(q.heap())).as("disabling does not sift either").containsExactly(keys);
         q.schedule(all.get(20), 5000, 5 * MS);
         assertThat(keys(q.heap())).as("a later expiry is recorded lazily").containsExactly(keys);
+        q.schedule(all.get(10), 6000, 5 * MS);
+        assertThat(all.get(10).state).isEqualTo(State.SCHEDULED);
+        assertThat(keys(q.heap())).as("re-enabled above its ghost slot's key: the slot is taken back as it is")
+                .containsExactly(keys);
         assertThat(q.hasReady()).isTrue();
         TimerRegistration[] batch = q.takeDue(5 * MS, new TimerRegistration[1]);
         assertThat(q.lastTakeCount).isEqualTo(1);
