@@ -10,7 +10,8 @@ import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.poll.PollEventLoop;
 
 /**
- * The cost of a timer re-base on the embedded loop and on {@link ScheduledThreadPoolExecutor}, measured
+ * The cost of a timer re-base (and of an add+remove pair) on the embedded loop and on
+ * {@link ScheduledThreadPoolExecutor}, measured
  * for a machine shared with other work: the operation runs in many short slices (about a millisecond
  * each) and the table gives the cheapest slice and the median slice. On a loaded machine JMH's mean
  * absorbs every descheduling of the benchmark thread; the cheapest slices are those the scheduler left
@@ -36,18 +37,22 @@ public final class TimerSliceHarness {
         int[] sizes = args.length == 0 ? new int[] {100, 100_000, 1_000_000}
                 : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
         System.out.println("| live timers | embedded update min ns | median ns | STPE cancel+schedule min ns | median ns "
-                + "| STPE / embedded (min) |");
-        System.out.println("|---:|---:|---:|---:|---:|---:|");
+                + "| STPE / embedded (min) | embedded add+remove pair min ns | median ns |");
+        System.out.println("|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (int size : sizes) {
-            double[] embedded = embedded(size);
+            double[] embedded = embedded(size, false);
             double[] stpe = stpe(size);
-            System.out.printf(Locale.ROOT, "| %,d | %.1f | %.1f | %.1f | %.1f | %.2fx |%n", size, embedded[0], embedded[1],
-                    stpe[0], stpe[1], stpe[0] / embedded[0]);
+            double[] addRemove = embedded(size, true);
+            System.out.printf(Locale.ROOT, "| %,d | %.1f | %.1f | %.1f | %.1f | %.2fx | %.1f | %.1f |%n", size,
+                    embedded[0], embedded[1], stpe[0], stpe[1], stpe[0] / embedded[0], addRemove[0], addRemove[1]);
         }
     }
 
-    /** Min and median ns per update over the slices. */
-    private static double[] embedded(int size) {
+    /**
+     * Min and median ns per update (or per add+remove pair: a real free, and a loop iteration to run
+     * the frees every 1,024 pairs, as {@code TimerBench} does) over the slices.
+     */
+    private static double[] embedded(int size, boolean addRemove) {
         EventLoop loop = new PollEventLoop();
         try {
             SplittableRandom random = new SplittableRandom(42);
@@ -56,6 +61,20 @@ public final class TimerSliceHarness {
                 ids[i] = loop.addTimeout(far(random), t -> {
                     throw new IllegalStateException("a far timer fired");
                 }, null);
+            }
+            if (addRemove) {
+                return measure(n -> {
+                    for (int i = 0; i < n; i++) {
+                        int t = loop.addTimeout(far(random), x -> { }, () -> { });
+                        loop.removeTimeout(t);
+                        if ((i & 1023) == 1023 && loop.stats().pendingFrees() > 0) {
+                            loop.runOnce();
+                        }
+                    }
+                    if (loop.stats().pendingFrees() > 0) {
+                        loop.runOnce();
+                    }
+                });
             }
             return measure(n -> {
                 for (int i = 0; i < n; i++) {
