@@ -15,6 +15,7 @@ import org.xlbridge.eventloop.core.TimerRegistration.State;
  *
  * <p>{@link #takeDue} hands out the due timers of a dispatch pass in (expiry, id) order, whichever
  * structure held them: a ready timer's expiry is the time it was made due, as it would be in the heap.
+ * Ordering the batch allocates nothing once its buffers have grown.
  *
  * <p>Not thread-safe: {@link CoreEventLoop} guards it with its loop lock.
  */
@@ -34,6 +35,8 @@ final class TimerQueue {
     private int readyCount;
     /** How many timers the last {@link #takeDue} took. */
     int lastTakeCount;
+    /** The ready part of a dispatch batch while it is merged with the heap part; grows only. */
+    private TimerRegistration[] mergeBuffer = new TimerRegistration[16];
 
     /**
      * Sets the frequency of a live timer and re-bases it: -1 disables it, 0 makes it due at once
@@ -115,11 +118,90 @@ final class TimerQueue {
             }
             batch[n++] = t;
         }
-        if (fromReady > 0 && n > 1) {
-            Arrays.sort(batch, 0, n, ORDER); // the heap part is sorted already: a near-linear merge
+        if (fromReady > 1) {
+            sort(batch, fromReady);
+        }
+        if (fromReady > 0 && n > fromReady) {
+            merge(batch, fromReady, n);
         }
         lastTakeCount = n;
         return batch;
+    }
+
+    /**
+     * Sorts {@code a[0..n)} by {@link #ORDER} without allocating: the ready list is nearly in order
+     * already (appended as timers were made due), so a check or an insertion sort usually does; a
+     * heapsort bounds the rest (ties at one clock reading may come in any id order).
+     */
+    private static void sort(TimerRegistration[] a, int n) {
+        int i = 1;
+        while (i < n && ORDER.compare(a[i - 1], a[i]) <= 0) {
+            i++;
+        }
+        if (i == n) {
+            return;
+        }
+        if (n <= 32) {
+            for (; i < n; i++) {
+                TimerRegistration x = a[i];
+                int j = i - 1;
+                while (j >= 0 && ORDER.compare(a[j], x) > 0) {
+                    a[j + 1] = a[j];
+                    j--;
+                }
+                a[j + 1] = x;
+            }
+            return;
+        }
+        for (int k = n / 2 - 1; k >= 0; k--) {
+            siftDownMax(a, k, n);
+        }
+        for (int end = n - 1; end > 0; end--) {
+            TimerRegistration top = a[0];
+            a[0] = a[end];
+            a[end] = top;
+            siftDownMax(a, 0, end);
+        }
+    }
+
+    private static void siftDownMax(TimerRegistration[] a, int i, int n) {
+        TimerRegistration x = a[i];
+        while (true) {
+            int child = 2 * i + 1;
+            if (child >= n) {
+                break;
+            }
+            if (child + 1 < n && ORDER.compare(a[child + 1], a[child]) > 0) {
+                child++;
+            }
+            if (ORDER.compare(a[child], x) <= 0) {
+                break;
+            }
+            a[i] = a[child];
+            i = child;
+        }
+        a[i] = x;
+    }
+
+    /** Merges the sorted runs {@code a[0..mid)} and {@code a[mid..n)} through {@link #mergeBuffer}. */
+    private void merge(TimerRegistration[] a, int mid, int n) {
+        if (ORDER.compare(a[mid - 1], a[mid]) <= 0) {
+            return; // already in order
+        }
+        if (mergeBuffer.length < mid) {
+            mergeBuffer = new TimerRegistration[Math.max(mid, mergeBuffer.length * 2)];
+        }
+        System.arraycopy(a, 0, mergeBuffer, 0, mid);
+        int left = 0;
+        int right = mid;
+        int out = 0;
+        while (left < mid && right < n) {
+            a[out++] = ORDER.compare(mergeBuffer[left], a[right]) <= 0 ? mergeBuffer[left++] : a[right++];
+        }
+        while (left < mid) {
+            a[out++] = mergeBuffer[left++];
+        }
+        Arrays.fill(mergeBuffer, 0, mid, null);
     }
 
     /** A taken timer is dispatched now: its next expiry is now + period. */

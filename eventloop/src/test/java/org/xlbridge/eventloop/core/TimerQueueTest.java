@@ -55,6 +55,29 @@ class TimerQueueTest {
         TimerHeapTest.checkInvariants(q.heap());
     }
 
+    @Test
+    void aLargeBatchOfReadyTimersInAnyIdOrderIsMergedWithTheHeapInExpiryThenIdOrder() {
+        TimerQueue q = new TimerQueue();
+        List<TimerRegistration> all = new ArrayList<>();
+        for (int id = 1; id <= 300; id++) {
+            TimerRegistration t = timer(id);
+            q.schedule(t, 1 + id % 3, 0); // due at 1, 2 or 3 ms
+            all.add(t);
+        }
+        SplittableRandom random = new SplittableRandom(3);
+        List<TimerRegistration> shuffled = new ArrayList<>(all);
+        java.util.Collections.shuffle(shuffled, new java.util.Random(5));
+        for (TimerRegistration t : shuffled.subList(0, 200)) {
+            // Made due at once at 1, 2 or 3 ms, in no id order: ties with each other and with the heap.
+            q.schedule(t, 0, (1 + random.nextInt(3)) * MS);
+        }
+        List<TimerRegistration> expected = new ArrayList<>(all);
+        expected.sort(TimerQueue.ORDER);
+        TimerRegistration[] batch = q.takeDue(3 * MS, new TimerRegistration[4]);
+        assertThat(q.lastTakeCount).isEqualTo(300);
+        assertThat(java.util.Arrays.asList(batch).subList(0, 300)).containsExactlyElementsOf(expected);
+    }
+
     private static void runRandomOperations(SplittableRandom random, long base, int operations) {
         TimerQueue q = new TimerQueue();
         List<TimerRegistration> live = new ArrayList<>();
