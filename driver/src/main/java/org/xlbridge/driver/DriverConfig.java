@@ -2,21 +2,31 @@ package org.xlbridge.driver;
 
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Properties;
 import org.xlbridge.libxl.DeregistrationProtocol;
 
 /**
- * The driver's configuration, bound in Guice by {@link DriverConfigModule}.
+ * The driver's configuration, bound in Guice by {@link DriverConfigModule}. The loop kind is decided
+ * here, once: {@link LoopKind#AUTO} is resolved when the configuration is made (see
+ * {@link LoopKind#resolve()}), so {@link #loop()} is always {@link LoopKind#EMBEDDED} or
+ * {@link LoopKind#LIBVIRT} and no module has a choice to make.
  *
  * @param loop         which event loop to run on ({@code xlbridge.eventloop}: embedded, libvirt, auto)
  * @param protocol     how libxl gets rid of timeouts ({@code xlbridge.protocol}: asap-modify, legacy)
- * @param drainTimeout how long {@link DriverRuntime#close()} waits for the loop to free every registration
+ * @param drainTimeout how long {@link DriverRuntime#close()} waits for each teardown step (the libvirt
+ *                     frees, the bridge's frees, the loop thread)
+ * @param libvirtUri   a libvirt URI ({@code xlbridge.libvirt.uri}, e.g. {@code test:///default}) the
+ *                     runtime connects to on the driver's loop, or null for none
  */
-public record DriverConfig(LoopKind loop, DeregistrationProtocol protocol, Duration drainTimeout) {
+public record DriverConfig(LoopKind loop, DeregistrationProtocol protocol, Duration drainTimeout,
+                           String libvirtUri) {
     /** System property naming the loop kind. */
     public static final String LOOP_PROPERTY = "xlbridge.eventloop";
     /** System property naming the deregistration protocol. */
     public static final String PROTOCOL_PROPERTY = "xlbridge.protocol";
+    /** System property naming the libvirt URI to connect to on the driver's loop. */
+    public static final String LIBVIRT_URI_PROPERTY = "xlbridge.libvirt.uri";
 
     public DriverConfig {
         if (loop == null || protocol == null || drainTimeout == null) {
@@ -25,27 +35,43 @@ public record DriverConfig(LoopKind loop, DeregistrationProtocol protocol, Durat
         if (drainTimeout.isNegative()) {
             throw new IllegalArgumentException("drainTimeout must not be negative: " + drainTimeout);
         }
+        if (libvirtUri != null && (libvirtUri.isBlank() || !libvirtUri.equals(libvirtUri.strip())
+                || !libvirtUri.contains(":"))) {
+            throw new IllegalArgumentException("libvirt URI '" + libvirtUri
+                    + "' is not a URI: expected e.g. test:///default or qemu:///system");
+        }
+        loop = loop.resolve();
     }
 
-    /** Embedded loop, the fixed protocol, 5 s drain. */
+    /** A configuration without libvirt connection. */
+    public DriverConfig(LoopKind loop, DeregistrationProtocol protocol, Duration drainTimeout) {
+        this(loop, protocol, drainTimeout, null);
+    }
+
+    /** Embedded loop, the fixed protocol, 5 s drain, no libvirt connection. */
     public static DriverConfig defaults() {
         return new DriverConfig(LoopKind.EMBEDDED, DeregistrationProtocol.ASAP_MODIFY, Duration.ofSeconds(5));
     }
 
-    /** Reads {@code xlbridge.eventloop} and {@code xlbridge.protocol} from the system properties. */
+    /** Reads {@code xlbridge.eventloop}, {@code xlbridge.protocol} and {@code xlbridge.libvirt.uri}. */
     public static DriverConfig fromSystemProperties() {
         return fromProperties(System.getProperties());
     }
 
-    /** Reads {@code xlbridge.eventloop} and {@code xlbridge.protocol}; absent ones take the defaults. */
+    /**
+     * Reads {@code xlbridge.eventloop}, {@code xlbridge.protocol} and {@code xlbridge.libvirt.uri}; absent
+     * ones take the defaults.
+     */
     public static DriverConfig fromProperties(Properties props) {
         DriverConfig d = defaults();
         String loop = props.getProperty(LOOP_PROPERTY);
         String protocol = props.getProperty(PROTOCOL_PROPERTY);
+        String uri = props.getProperty(LIBVIRT_URI_PROPERTY);
         return new DriverConfig(
                 loop == null ? d.loop() : LoopKind.parse(loop),
                 protocol == null ? d.protocol() : parseProtocol(protocol),
-                d.drainTimeout());
+                d.drainTimeout(),
+                uri == null || uri.isBlank() ? null : uri.strip());
     }
 
     /** Parses "asap-modify" or "legacy" (any case; enum names accepted too). */
@@ -61,11 +87,25 @@ public record DriverConfig(LoopKind loop, DeregistrationProtocol protocol, Durat
         };
     }
 
+    /** The libvirt URI, if one is configured. */
+    public Optional<String> libvirt() {
+        return Optional.ofNullable(libvirtUri);
+    }
+
     public DriverConfig withLoop(LoopKind kind) {
-        return new DriverConfig(kind, protocol, drainTimeout);
+        return new DriverConfig(kind, protocol, drainTimeout, libvirtUri);
     }
 
     public DriverConfig withProtocol(DeregistrationProtocol p) {
-        return new DriverConfig(loop, p, drainTimeout);
+        return new DriverConfig(loop, p, drainTimeout, libvirtUri);
+    }
+
+    public DriverConfig withDrainTimeout(Duration timeout) {
+        return new DriverConfig(loop, protocol, timeout, libvirtUri);
+    }
+
+    /** This configuration connecting to {@code uri} (null: no libvirt connection). */
+    public DriverConfig withLibvirtUri(String uri) {
+        return new DriverConfig(loop, protocol, drainTimeout, uri);
     }
 }

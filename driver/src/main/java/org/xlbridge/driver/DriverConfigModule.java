@@ -2,14 +2,13 @@ package org.xlbridge.driver;
 
 import com.google.inject.AbstractModule;
 
-/** Binds {@link DriverConfig}: the given one, or one read from system properties. */
+/**
+ * Binds {@link DriverConfig}. Read the configuration before building the module (e.g.
+ * {@code new DriverConfigModule(DriverConfig.fromSystemProperties())}), so that the module is a value and
+ * its construction reads nothing.
+ */
 public final class DriverConfigModule extends AbstractModule {
     private final DriverConfig config;
-
-    /** Binds the configuration read from system properties at construction. */
-    public DriverConfigModule() {
-        this(DriverConfig.fromSystemProperties());
-    }
 
     public DriverConfigModule(DriverConfig config) {
         if (config == null) {

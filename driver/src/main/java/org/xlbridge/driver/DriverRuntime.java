@@ -1,56 +1,126 @@
 package org.xlbridge.driver;
 
+import com.google.inject.Provider;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import org.xlbridge.eventloop.EventLoop;
-import org.xlbridge.libxl.LibxlContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xlbridge.eventloop.EventLoop;
+import org.xlbridge.libxl.LibxlContext;
 
 /**
- * Owns the loop thread of a driver and tears it down in the safe order:
+ * Owns a driver's lifecycle. Nothing exists until {@link #start()}: injecting this object makes nothing
+ * (it holds Guice providers), so building the injector does no I/O. {@code start()}:
  * <ol>
+ *   <li>makes the loop;</li>
+ *   <li>with a libvirt URI configured, makes the loop libvirt's event implementation
+ *       ({@link LibvirtClients#prepare}) — before anything connects, as libvirt requires;</li>
+ *   <li>makes the libxl state (ctx and bridge) and starts the loop thread ("xlbridge-loop");</li>
+ *   <li>opens the libvirt connection ({@link LibvirtClients#open}) on the turning loop.</li>
+ * </ol>
+ * {@link #close()} tears down in libvirt's order and then libxl's:
+ * <ol>
+ *   <li>deregister libvirt listeners, close the libvirt connection, and let libvirt's frees run on the
+ *       still turning loop (bounded by {@link DriverConfig#drainTimeout()});</li>
  *   <li>close the ctx: it deregisters what it holds (timeouts by modify(ASAP), fds by fdDeregister);</li>
- *   <li>let the loop run until the bridge has been told to free every registration (bounded by
- *       {@link DriverConfig#drainTimeout()}): the pending timers fire into the closed ctx and are
- *       ignored there;</li>
+ *   <li>let the loop run until the bridge has been told to free every registration (bounded): the
+ *       pending timers fire into the closed ctx and are ignored there;</li>
  *   <li>stop the loop, join its thread, close it (which runs any free still outstanding).</li>
  * </ol>
- * At the end invariant I4 holds: no live timeouts or handles in the loop, no live registration in the
- * bridge, no busy nexus in the ctx.
+ * The first three steps are {@link #quiesce()}, which a checker may call to look at the quiescent
+ * state before the loop stops. At the end invariant I4 holds: no live timeouts or handles in the loop,
+ * no live registration in the bridge, no busy nexus in the ctx.
  *
- * <p>Locking: {@code this} guards {@link #loopThread} and {@link #closed}; it is never held while
- * waiting for the drain or joining the thread.
+ * <p>Locking: {@code this} guards {@link #loop}, {@link #state}, {@link #libvirt}, {@link #loopThread} and
+ * the lifecycle flags; the fields are volatile too so the accessors read them without the lock. The lock
+ * is not held while waiting for frees or joining the thread; {@link #quiesceLock} serialises teardown.
  */
 public final class DriverRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DriverRuntime.class);
 
-    private final EventLoop loop;
-    private final OsEventBridge bridge;
-    private final LibxlContext context;
+    private final Provider<EventLoop> loopProvider;
+    private final Provider<LibxlDriverState> stateProvider;
+    private final Provider<LibvirtClients> libvirtProvider;
+    private final boolean libvirtConfigured;
     private final Duration drainTimeout;
-    // Guarded by this.
-    private Thread loopThread;
+    // Serialises quiesce() and close(): taken before this, never inside it.
+    private final Object quiesceLock = new Object();
+    // Written under this.
+    private volatile EventLoop loop;
+    // Written under this.
+    private volatile LibxlDriverState state;
+    // Written under this; null without a libvirt URI.
+    private volatile LibvirtClients libvirt;
+    // Written under this.
+    private volatile Thread loopThread;
     // Guarded by this.
     private boolean closed;
+    // Guarded by quiesceLock.
+    private boolean quiesced;
 
     @Inject
-    public DriverRuntime(EventLoop loop, OsEventBridge bridge, LibxlContext context, DriverConfig config) {
-        this.loop = loop;
-        this.bridge = bridge;
-        this.context = context;
+    public DriverRuntime(Provider<EventLoop> loop, Provider<LibxlDriverState> state,
+                         Provider<LibvirtClients> libvirt, DriverConfig config) {
+        this.loopProvider = loop;
+        this.stateProvider = state;
+        this.libvirtProvider = libvirt;
+        this.libvirtConfigured = config.libvirtUri() != null;
         this.drainTimeout = config.drainTimeout();
     }
 
-    /** Starts the loop thread ("xlbridge-loop"), which runs {@link EventLoop#run()} until close. */
-    public synchronized DriverRuntime start() {
-        if (closed) {
-            throw new IllegalStateException("driver runtime is closed");
+    /**
+     * Makes the loop and the libxl state, starts the loop thread and, when a libvirt URI is configured,
+     * connects to it on that loop. Idempotent. If any step fails, everything made so far is closed again
+     * and so is this runtime (a new injector makes a new one).
+     *
+     * @throws IllegalStateException after {@link #close()}, or when the libvirt connection cannot be opened
+     *         or the loop cannot be registered with libvirt (another loop already is)
+     * @throws org.xlbridge.eventloop.EventLoopException when libvirt.so.0 is needed and missing, or another
+     *         event implementation is already in place in libvirt
+     */
+    public DriverRuntime start() {
+        LibvirtClients toOpen;
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("driver runtime is closed");
+            }
+            if (loopThread != null) {
+                return this;
+            }
+            EventLoop l = loopProvider.get();
+            LibvirtClients lv = null;
+            LibxlDriverState s;
+            try {
+                if (libvirtConfigured) {
+                    lv = libvirtProvider.get();
+                    lv.prepare(l);
+                }
+                s = stateProvider.get();
+                if (s.loop() != l) {
+                    throw new IllegalStateException("the libxl state's bridge is on " + s.loop()
+                            + ", not on the bound loop " + l + ": bind EventLoop as a singleton");
+                }
+            } catch (RuntimeException e) {
+                closed = true;
+                l.close(); // nothing registered on it yet, nothing turning it
+                throw e;
+            }
+            loop = l;
+            state = s;
+            libvirt = lv;
+            Thread t = new Thread(this::runLoop, "xlbridge-loop");
+            t.setDaemon(true);
+            loopThread = t;
+            t.start();
+            toOpen = lv;
         }
-        if (loopThread == null) {
-            loopThread = new Thread(this::runLoop, "xlbridge-loop");
-            loopThread.setDaemon(true);
-            loopThread.start();
+        if (toOpen != null) {
+            try {
+                toOpen.open();
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
         }
         return this;
     }
@@ -63,39 +133,96 @@ public final class DriverRuntime implements AutoCloseable {
         }
     }
 
+    /** True once {@link #start()} made the loop and until {@link #close()}. */
+    public synchronized boolean isRunning() {
+        return loopThread != null && !closed;
+    }
+
+    /** The ctx. @throws IllegalStateException before {@link #start()} */
     public LibxlContext context() {
-        return context;
+        return started().context();
     }
 
+    /** The bridge. @throws IllegalStateException before {@link #start()} */
     public OsEventBridge bridge() {
-        return bridge;
+        return started().bridge();
     }
 
+    /** The loop. @throws IllegalStateException before {@link #start()} */
     public EventLoop loop() {
-        return loop;
+        return started().loop();
     }
 
-    /** Closes the ctx, drains the bridge (bounded), stops and closes the loop. Idempotent. */
-    @Override
-    public void close() {
-        Thread thread;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            thread = loopThread;
+    /** The thread that turns the loop. @throws IllegalStateException before {@link #start()} */
+    public Thread loopThread() {
+        started();
+        return loopThread;
+    }
+
+    private LibxlDriverState started() {
+        LibxlDriverState s = state;
+        if (s == null) {
+            throw new IllegalStateException("driver runtime not started: call start() first");
         }
-        context.close();
-        if (thread != null) {
+        return s;
+    }
+
+    /**
+     * The first part of {@link #close()}: libvirt listeners removed, connection closed and its frees run,
+     * ctx closed, bridge drained; the loop keeps turning, so a checker can look at the quiescent state.
+     * Idempotent; does nothing before {@link #start()}.
+     *
+     * @return true if libvirt's frees and the bridge's all ran within the drain timeout
+     */
+    public boolean quiesce() {
+        synchronized (quiesceLock) {
+            if (quiesced || state == null) {
+                return true;
+            }
+            quiesced = true;
+            boolean complete = true;
             try {
-                if (!bridge.awaitDrained(drainTimeout)) {
+                LibvirtClients lv = libvirt;
+                if (lv != null) {
+                    lv.deregisterListeners();
+                    lv.closeConnections();
+                    if (!lv.awaitFreed(drainTimeout)) {
+                        log.warn("libvirt's registrations not freed after {} (closing the loop frees the rest)",
+                                drainTimeout);
+                        complete = false;
+                    }
+                }
+                LibxlDriverState s = state;
+                s.context().close();
+                if (!s.bridge().awaitDrained(drainTimeout)) {
                     log.warn("bridge not drained after {}: {} (closing the loop frees the rest)", drainTimeout,
-                            bridge.stats());
+                            s.bridge().stats());
+                    complete = false;
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+                complete = false;
             }
+            return complete;
+        }
+    }
+
+    /** {@link #quiesce()}, then stops the loop, joins its thread and closes the loop. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (quiesceLock) {
+            Thread thread;
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                thread = loopThread;
+            }
+            if (thread == null) {
+                return; // never started: nothing was made
+            }
+            quiesce();
             loop.stop();
             try {
                 thread.join(drainTimeout.toMillis() + 1000);
@@ -105,7 +232,7 @@ public final class DriverRuntime implements AutoCloseable {
             if (thread.isAlive()) {
                 log.warn("loop thread did not stop within the drain timeout");
             }
+            loop.close();
         }
-        loop.close();
     }
 }

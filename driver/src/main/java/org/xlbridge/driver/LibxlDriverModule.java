@@ -7,31 +7,35 @@ import org.xlbridge.libxl.LibxlContext;
 import org.xlbridge.time.TimeSource;
 
 /**
- * Makes {@link LibxlContext} injectable with an {@link OsEventBridge} over the bound
- * {@link org.xlbridge.eventloop.EventLoop} attached as its hooks, and the configured protocol.
- * Binds {@link BridgeListener} to {@link BridgeListener#NONE} and the ctx's {@link TimeSource} to the
- * system's monotonic clock; both can be overridden (a checker listens; a virtual-time test supplies its
- * clock).
+ * Makes the libxl side of the driver injectable: one {@link LibxlDriverState} (the ctx with an
+ * {@link OsEventBridge} over the bound {@link org.xlbridge.eventloop.EventLoop} as its hooks, and the
+ * configured protocol), its {@link LibxlContext} and {@link OsEventBridge}, the {@link LibvirtClients}
+ * the runtime opens when a libvirt URI is configured, and the {@link DriverRuntime} that starts and stops
+ * it all. Binds {@link BridgeListener} to {@link BridgeListener#NONE} and the ctx's
+ * {@link TimeSource} to the system's monotonic clock; both can be overridden (a checker listens; a
+ * virtual-time test supplies its clock).
+ *
+ * <p>Plain wiring only: the providers hand out parts of the state, the state ties ctx and bridge together
+ * when it is made, and nothing is made before {@link DriverRuntime#start()} asks for it.
  */
 public final class LibxlDriverModule extends AbstractModule {
     @Override
     protected void configure() {
         bind(BridgeListener.class).toInstance(BridgeListener.NONE);
         bind(TimeSource.class).toInstance(TimeSource.SYSTEM);
-        bind(OsEventBridge.class).in(Singleton.class);
+        bind(LibxlDriverState.class).in(Singleton.class);
+        bind(LibvirtConnections.class).in(Singleton.class);
+        bind(LibvirtClients.class).to(LibvirtConnections.class);
         bind(DriverRuntime.class).in(Singleton.class);
     }
 
     @Provides
-    @Singleton
-    LibxlContext context(OsEventBridge bridge, DriverConfig config, TimeSource clock) {
-        LibxlContext ctx = LibxlContext.builder()
-                .hooks(bridge)
-                .timeSource(clock)
-                .protocol(config.protocol())
-                .loggerName("org.xlbridge.libxl.ctx")
-                .build();
-        bridge.attach(ctx);
-        return ctx;
+    LibxlContext context(LibxlDriverState state) {
+        return state.context();
+    }
+
+    @Provides
+    OsEventBridge bridge(LibxlDriverState state) {
+        return state.bridge();
     }
 }

@@ -23,20 +23,14 @@ import org.xlbridge.time.Millis;
  * handles of an {@link EventLoop}, as libvirt's libxl driver does it — and correct even when the loop
  * dispatches callbacks on several threads at once, which libvirt's loops never do.
  *
- * <p>Timeouts. The register hook adds a loop timer of ceil((deadline − now) / 1 ms) ms, clamped to
- * [0, Integer.MAX_VALUE]. When the timer fires, the dispatch that wins the registration's ARMED→FIRING
- * compare-and-set disables the timer, calls {@link LibxlContext#occurredTimeout} once, marks it DONE and
- * removes the timer; any other dispatch of it (a periodic re-fire, a concurrent one) finds it taken and
- * does nothing. The modify(ASAP) hook sets the timer's frequency to 0 when the registration is still
- * ARMED, and is a counted no-op when it is FIRING or DONE: the dispatch already under way will deliver
- * the one {@code occurredTimeout} libxl waits for. That is how the application copes with
- * {@code timeout_modify} racing its own dispatch, with no extra "deregistration complete" call. The
- * registration object is released only by the loop's {@code FreeCallback}; every use checks it is not
- * FREED, and a use after free is reported as a violation and ignored.
- *
- * <p>Fds. POLLIN→READABLE, POLLOUT→WRITABLE, ERROR always; the handle callback maps the ready bits back
- * (READABLE→POLLIN, WRITABLE→POLLOUT, ERROR→POLLERR, HANGUP→POLLHUP) and calls
- * {@link LibxlContext#occurredFd}.
+ * <p>Each timeout is a {@link TimeoutRegistration}, whose compare-and-set state machine delivers
+ * {@link LibxlContext#occurredTimeout} exactly once per registration and turns a {@code timeoutModify(ASAP)}
+ * that races the registration's own dispatch into a counted no-op: the application's coping with
+ * {@code timeout_modify}, with no extra "deregistration complete" call. Each fd watch is an
+ * {@link FdRegistration}. A registration object is released only by the loop's {@code FreeCallback}; a use
+ * after free is reported as a violation and ignored. {@code docs/bridge.md} is the one description of the
+ * design: the state machine and why each step is safe, the rounding, the bit mappings, teardown, and the
+ * deterministic test cases.
  *
  * <p>Locking rules. The bridge has no lock of its own on any path: registration state is atomic,
  * counters are atomics/adders. Hooks are called by libxl with the ctx lock held and call only into the

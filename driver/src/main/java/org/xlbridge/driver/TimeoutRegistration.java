@@ -14,7 +14,8 @@ import org.xlbridge.libxl.TimeoutToken;
  *
  * Exactly one dispatch wins ARMED→FIRING, so {@code occurredTimeout} is delivered at most once whatever
  * the loop does (periodic re-fire, two threads at once). FREED is terminal: any use of a FREED
- * registration is a use after free, reported by the bridge and otherwise ignored.
+ * registration is a use after free, reported by the bridge and otherwise ignored. {@code docs/bridge.md}
+ * tabulates every event in every state and says why each step is safe.
  *
  * <p>Locking: none. {@link #state} is the only mutable field shared between threads and is an atomic;
  * {@link #timerId} is written once, before the object is published to libxl (the register hook returns

@@ -3,20 +3,37 @@ package org.xlbridge.driver;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.inject.AbstractModule;
 import com.google.inject.Guice;
 import com.google.inject.Injector;
+import com.google.inject.matcher.Matchers;
+import com.google.inject.spi.ProvisionListener;
+import com.google.inject.util.Modules;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.xlbridge.eventloop.EventLoop;
+import org.xlbridge.eventloop.EventLoopStats;
+import org.xlbridge.eventloop.FreeCallback;
+import org.xlbridge.eventloop.HandleCallback;
+import org.xlbridge.eventloop.TimeoutCallback;
+import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
 import org.xlbridge.eventloop.poll.PollEventLoop;
 import org.xlbridge.libxl.DeregistrationProtocol;
 import org.xlbridge.libxl.LibxlContext;
 import org.xlbridge.libxl.TimeEvent;
+import org.xlbridge.time.TimeSource;
 
-/** Guice wiring, configuration parsing and the runtime's teardown on the embedded loop. */
+/**
+ * Guice wiring, configuration parsing and the runtime's lifecycle: injection makes nothing until
+ * {@code start()}, overriding the {@link EventLoop} binding moves the whole driver to another loop, and
+ * {@code close()} drains everything.
+ */
 class DriverWiringTest {
 
     @Test
@@ -32,8 +49,21 @@ class DriverWiringTest {
         p.setProperty(DriverConfig.LOOP_PROPERTY, "Auto");
         p.setProperty(DriverConfig.PROTOCOL_PROPERTY, "legacy");
         DriverConfig c = DriverConfig.fromProperties(p);
-        assertThat(c.loop()).isEqualTo(LoopKind.AUTO);
+        assertThat(c.loop()).as("auto is decided by the configuration, once")
+                .isEqualTo(LibvirtEventLoop.isAvailable() ? LoopKind.LIBVIRT : LoopKind.EMBEDDED);
         assertThat(c.protocol()).isEqualTo(DeregistrationProtocol.LEGACY_DEREGISTER);
+        assertThat(c.libvirt()).isEmpty();
+    }
+
+    @Test
+    void aLibvirtUriIsReadFromItsPropertyAndCheckedForShape() {
+        Properties p = new Properties();
+        p.setProperty(DriverConfig.LIBVIRT_URI_PROPERTY, " test:///default ");
+        assertThat(DriverConfig.fromProperties(p).libvirt()).contains("test:///default");
+        assertThatThrownBy(() -> DriverConfig.defaults().withLibvirtUri("default"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'default' is not a URI");
+        assertThat(DriverConfig.defaults().withLibvirtUri("test:///default").withLibvirtUri(null).libvirt())
+                .isEmpty();
     }
 
     @Test
@@ -51,13 +81,166 @@ class DriverWiringTest {
     void theInjectorBuildsOneCtxWithTheBridgeOnTheBoundLoop() {
         Injector injector = Guice.createInjector(new DriverConfigModule(DriverConfig.defaults()),
                 new EventLoopModule(), new LibxlDriverModule());
-        try (DriverRuntime runtime = injector.getInstance(DriverRuntime.class)) {
+        try (DriverRuntime runtime = injector.getInstance(DriverRuntime.class).start()) {
             assertThat(runtime.loop()).isInstanceOf(PollEventLoop.class);
             assertThat(injector.getInstance(EventLoop.class)).isSameAs(runtime.loop());
             assertThat(injector.getInstance(LibxlContext.class)).isSameAs(runtime.context());
             assertThat(runtime.bridge().loop()).isSameAs(runtime.loop());
             assertThat(runtime.context().protocol()).isEqualTo(DeregistrationProtocol.ASAP_MODIFY);
         }
+    }
+
+    @Test
+    void buildingTheInjectorAndInjectingTheRuntimeMakesNothingUntilStart() {
+        // Asking for libvirt's loop would register libvirt's default implementation process-wide, if
+        // anything made the loop: nothing may, before start().
+        ProvisionRecorder made = new ProvisionRecorder();
+        Injector injector = Guice.createInjector(
+                new DriverConfigModule(DriverConfig.defaults().withLoop(LoopKind.LIBVIRT)),
+                new EventLoopModule(), new LibxlDriverModule(), made);
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+        assertThat(made.types()).doesNotContain(EventLoop.class, LibxlDriverState.class, LibxlContext.class,
+                OsEventBridge.class);
+        assertThat(runtime.isRunning()).isFalse();
+        assertThatThrownBy(runtime::context).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("not started");
+        runtime.close(); // never started: closes nothing, makes nothing
+        assertThat(made.types()).doesNotContain(EventLoop.class, LibxlDriverState.class);
+        assertThatThrownBy(runtime::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+    }
+
+    @Test
+    void startMakesTheLoopAndTheStateOnceEach() {
+        ProvisionRecorder made = new ProvisionRecorder();
+        Injector injector = Guice.createInjector(new DriverConfigModule(DriverConfig.defaults()),
+                new EventLoopModule(), new LibxlDriverModule(), made);
+        try (DriverRuntime runtime = injector.getInstance(DriverRuntime.class)) {
+            runtime.start();
+            runtime.start();
+            assertThat(made.count(EventLoop.class)).isEqualTo(1);
+            assertThat(made.count(LibxlDriverState.class)).isEqualTo(1);
+            assertThat(injector.getInstance(OsEventBridge.class)).isSameAs(runtime.bridge());
+            assertThat(runtime.isRunning()).isTrue();
+            assertThat(runtime.loopThread().isAlive()).isTrue();
+        }
+    }
+
+    @Test
+    void overridingTheLoopBindingRunsTheWholeDriverOnThatLoop() throws Exception {
+        RecordingLoop replacement = new RecordingLoop(new PollEventLoop());
+        ProvisionRecorder made = new ProvisionRecorder();
+        Injector injector = Guice.createInjector(new DriverConfigModule(DriverConfig.defaults()),
+                Modules.override(new EventLoopModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(EventLoop.class).toInstance(replacement);
+                    }
+                }),
+                new LibxlDriverModule(), made);
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class).start();
+        assertThat(runtime.loop()).isSameAs(replacement);
+        assertThat(runtime.bridge().loop()).isSameAs(replacement);
+        CountDownLatch fired = new CountDownLatch(1);
+        runtime.context().newTimeEvent().registerRel(1, (ev, deadline, rc) -> fired.countDown());
+        TimeEvent far = runtime.context().newTimeEvent();
+        far.registerRel(3_600_000, (ev, deadline, rc) -> { });
+        far.deregister();
+        assertThat(fired.await(10, TimeUnit.SECONDS)).isTrue();
+        runtime.close();
+
+        assertThat(replacement.calls()).contains("addTimeout", "updateTimeout", "removeTimeout", "run", "stop()",
+                "close");
+        assertThat(replacement.calls().get(replacement.calls().size() - 1)).isEqualTo("close");
+        assertThat(runtime.bridge().isDrained()).isTrue();
+        assertThat(made.count(PollEventLoop.class)).as("the overridden provider never ran").isZero();
+    }
+
+    @Test
+    void withALibvirtUriTheRuntimeStartsAndStopsInLibvirtsOrder() throws Exception {
+        List<String> log = new CopyOnWriteArrayList<>();
+        AtomicReference<DriverRuntime> runtimeRef = new AtomicReference<>();
+        RecordingLoop loop = new RecordingLoop(new PollEventLoop(), log, () -> {
+            DriverRuntime r = runtimeRef.get();
+            return "ctx closed=" + r.context().isClosed() + " drained=" + r.bridge().isDrained();
+        });
+        RecordingClients clients = new RecordingClients(log, runtimeRef);
+        Injector injector = Guice.createInjector(
+                new DriverConfigModule(DriverConfig.defaults().withLibvirtUri("test:///default")),
+                Modules.override(new EventLoopModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(EventLoop.class).toInstance(loop);
+                    }
+                }),
+                Modules.override(new LibxlDriverModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(LibvirtClients.class).toInstance(clients);
+                    }
+                }));
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+        runtimeRef.set(runtime);
+        assertThat(log).isEmpty();
+        runtime.start();
+        // a libxl timeout still pending at close: the ctx must close after libvirt, and drain before stop
+        runtime.context().newTimeEvent().registerRel(3_600_000, (ev, deadline, rc) -> { });
+        runtime.close();
+
+        assertThat(log).filteredOn(e -> !e.equals("addTimeout") && !e.equals("updateTimeout")
+                        && !e.equals("removeTimeout"))
+                .containsExactly(
+                        "prepare(loop thread started=false)",
+                        "run",
+                        "open(loop turning=true)",
+                        "deregisterListeners(ctx closed=false)",
+                        "closeConnections(ctx closed=false)",
+                        "awaitFreed(loop turning=true, ctx closed=false)",
+                        "stop(ctx closed=true drained=true)",
+                        "close");
+    }
+
+    @Test
+    void aFailedLibvirtConnectionClosesWhatStartMade() {
+        List<String> log = new CopyOnWriteArrayList<>();
+        RecordingLoop loop = new RecordingLoop(new PollEventLoop(), log, () -> "");
+        AtomicReference<DriverRuntime> runtimeRef = new AtomicReference<>();
+        RecordingClients clients = new RecordingClients(log, runtimeRef);
+        clients.failOpen = true;
+        Injector injector = Guice.createInjector(
+                new DriverConfigModule(DriverConfig.defaults().withLibvirtUri("test:///default")),
+                Modules.override(new EventLoopModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(EventLoop.class).toInstance(loop);
+                    }
+                }),
+                Modules.override(new LibxlDriverModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(LibvirtClients.class).toInstance(clients);
+                    }
+                }));
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+        runtimeRef.set(runtime);
+        assertThatThrownBy(runtime::start).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("no daemon");
+        // the loop thread may enter run() before or after stop(): a pending stop ends it either way
+        assertThat(log).filteredOn(e -> !e.equals("run")).endsWith("stop()", "close");
+        assertThat(runtime.isRunning()).isFalse();
+        assertThatThrownBy(() -> loop.addTimeout(1, t -> { }, null)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void theConnectionProviderSaysWhenNothingIsOpen() {
+        Injector injector = Guice.createInjector(new DriverConfigModule(DriverConfig.defaults()),
+                new EventLoopModule(), new LibxlDriverModule(), new LibvirtClientModule());
+        assertThatThrownBy(() -> injector.getInstance(org.libvirt.Connect.class))
+                .hasMessageContaining("no libvirt URI configured (xlbridge.libvirt.uri)");
+        Injector configured = Guice.createInjector(
+                new DriverConfigModule(DriverConfig.defaults().withLibvirtUri("test:///default")),
+                new EventLoopModule(), new LibxlDriverModule(), new LibvirtClientModule());
+        assertThatThrownBy(() -> configured.getInstance(org.libvirt.Connect.class))
+                .hasMessageContaining("start the DriverRuntime first");
     }
 
     @Test
@@ -89,6 +272,19 @@ class DriverWiringTest {
     }
 
     @Test
+    void theStateTiesTheCtxToItsBridgeWhenMade() {
+        PollEventLoop loop = new PollEventLoop();
+        LibxlDriverState state = new LibxlDriverState(loop, DriverConfig.defaults()
+                .withProtocol(DeregistrationProtocol.LEGACY_DEREGISTER), TimeSource.SYSTEM, BridgeListener.NONE);
+        assertThat(state.loop()).isSameAs(loop);
+        assertThat(state.context().protocol()).isEqualTo(DeregistrationProtocol.LEGACY_DEREGISTER);
+        assertThatThrownBy(() -> state.bridge().attach(state.context())).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("already attached");
+        state.context().close();
+        loop.close();
+    }
+
+    @Test
     void bridgeAttachesOnce() {
         OsEventBridge bridge = new OsEventBridge(new PollEventLoop());
         LibxlContext ctx = LibxlContext.builder().hooks(bridge).build();
@@ -112,5 +308,178 @@ class DriverWiringTest {
         ctx.close();
         loop.close(); // runs the outstanding free
         assertThat(bridge.isDrained()).isTrue();
+    }
+
+    /** Records every object Guice makes: the bound type of each provision, and the made object's class. */
+    static final class ProvisionRecorder extends AbstractModule implements ProvisionListener {
+        private final List<Class<?>> keys = new CopyOnWriteArrayList<>();
+        private final List<Class<?>> made = new CopyOnWriteArrayList<>();
+
+        @Override
+        protected void configure() {
+            bindListener(Matchers.any(), this);
+        }
+
+        @Override
+        public <T> void onProvision(ProvisionInvocation<T> provision) {
+            T value = provision.provision();
+            keys.add(provision.getBinding().getKey().getTypeLiteral().getRawType());
+            if (value != null) {
+                made.add(value.getClass());
+            }
+        }
+
+        /** Bound types provisioned and classes made, together. */
+        List<Class<?>> types() {
+            List<Class<?>> all = new java.util.ArrayList<>(keys);
+            all.addAll(made);
+            return all;
+        }
+
+        /** How many provisions of this bound type, or (if never bound) objects of this class, were made. */
+        long count(Class<?> type) {
+            long bound = keys.stream().filter(type::equals).count();
+            return bound > 0 ? bound : made.stream().filter(type::equals).count();
+        }
+    }
+
+    /** Records the runtime's libvirt steps with what was true at each, and can fail to open. */
+    static final class RecordingClients implements LibvirtClients {
+        private final List<String> log;
+        private final AtomicReference<DriverRuntime> runtime;
+        volatile boolean failOpen;
+
+        RecordingClients(List<String> log, AtomicReference<DriverRuntime> runtime) {
+            this.log = log;
+            this.runtime = runtime;
+        }
+
+        private boolean turning() {
+            return log.contains("run") && !log.stream().anyMatch(e -> e.startsWith("stop"));
+        }
+
+        private boolean ctxClosed() {
+            return runtime.get().context().isClosed();
+        }
+
+        @Override
+        public void prepare(EventLoop loop) {
+            log.add("prepare(loop thread started=" + log.contains("run") + ")");
+        }
+
+        @Override
+        public void open() {
+            if (failOpen) {
+                throw new IllegalStateException("cannot open libvirt connection: no daemon");
+            }
+            // the loop thread may not have entered run() yet: wait (bounded) until it has
+            long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!log.contains("run") && System.nanoTime() < giveUp) {
+                Thread.onSpinWait();
+            }
+            log.add("open(loop turning=" + turning() + ")");
+        }
+
+        @Override
+        public void deregisterListeners() {
+            log.add("deregisterListeners(ctx closed=" + ctxClosed() + ")");
+        }
+
+        @Override
+        public void closeConnections() {
+            log.add("closeConnections(ctx closed=" + ctxClosed() + ")");
+        }
+
+        @Override
+        public boolean awaitFreed(Duration timeout) {
+            log.add("awaitFreed(loop turning=" + turning() + ", ctx closed=" + ctxClosed() + ")");
+            return true;
+        }
+    }
+
+    /** Delegates to another loop and records the name of every call, in order. */
+    static final class RecordingLoop implements EventLoop {
+        private final EventLoop inner;
+        private final List<String> calls;
+        private final java.util.function.Supplier<String> atStop;
+
+        RecordingLoop(EventLoop inner) {
+            this(inner, new CopyOnWriteArrayList<>(), () -> "");
+        }
+
+        /** Records into {@code calls}; at stop also records what {@code atStop} says. */
+        RecordingLoop(EventLoop inner, List<String> calls, java.util.function.Supplier<String> atStop) {
+            this.inner = inner;
+            this.calls = calls;
+            this.atStop = atStop;
+        }
+
+        List<String> calls() {
+            return calls;
+        }
+
+        @Override
+        public int addHandle(int fd, int events, HandleCallback cb, FreeCallback ff) {
+            calls.add("addHandle");
+            return inner.addHandle(fd, events, cb, ff);
+        }
+
+        @Override
+        public void updateHandle(int watch, int events) {
+            calls.add("updateHandle");
+            inner.updateHandle(watch, events);
+        }
+
+        @Override
+        public boolean removeHandle(int watch) {
+            calls.add("removeHandle");
+            return inner.removeHandle(watch);
+        }
+
+        @Override
+        public int addTimeout(int frequencyMs, TimeoutCallback cb, FreeCallback ff) {
+            calls.add("addTimeout");
+            return inner.addTimeout(frequencyMs, cb, ff);
+        }
+
+        @Override
+        public void updateTimeout(int timer, int frequencyMs) {
+            calls.add("updateTimeout");
+            inner.updateTimeout(timer, frequencyMs);
+        }
+
+        @Override
+        public boolean removeTimeout(int timer) {
+            calls.add("removeTimeout");
+            return inner.removeTimeout(timer);
+        }
+
+        @Override
+        public void runOnce() {
+            inner.runOnce();
+        }
+
+        @Override
+        public void run() {
+            calls.add("run");
+            inner.run();
+        }
+
+        @Override
+        public void stop() {
+            calls.add("stop(" + atStop.get() + ")");
+            inner.stop();
+        }
+
+        @Override
+        public EventLoopStats stats() {
+            return inner.stats();
+        }
+
+        @Override
+        public void close() {
+            calls.add("close");
+            inner.close();
+        }
     }
 }

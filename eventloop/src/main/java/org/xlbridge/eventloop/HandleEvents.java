@@ -4,8 +4,8 @@ import org.xlbridge.posix.Posix;
 
 /**
  * Handle event bits, with libvirt's {@code VIR_EVENT_HANDLE_*} values, and their one mapping to and from
- * poll(2) bits (libvirt's {@code virEventPollToNativeEvents} / {@code FromNativeEvents}), used by the
- * embedded loop and by the bridge from libxl's hooks.
+ * poll(2) bits (as libvirt's old poll loop's {@code virEventPollToNativeEvents} / {@code FromNativeEvents}),
+ * for the loops that poll fds and for the bridge from libxl's hooks.
  */
 public final class HandleEvents {
     public static final int READABLE = 1;

@@ -1,9 +1,11 @@
 package org.xlbridge.cli;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.xlbridge.driver.DriverConfig;
 import org.xlbridge.driver.LoopKind;
+import org.xlbridge.eventloop.EventLoopException;
 import org.xlbridge.race.RaceOptions;
 import org.xlbridge.race.RaceReport;
 import org.xlbridge.race.RaceRunner;
@@ -14,7 +16,9 @@ import picocli.CommandLine.Option;
 @Command(name = "race", mixinStandardHelpOptions = true,
         description = {"Workers register libxl time events with short random deadlines and deregister many of",
                 "them right at the moment the loop dispatches them, so that modify(ASAP) races the dispatch.",
-                "An invariant checker counts violations of I1-I8. Exit code 0 iff none."})
+                "An invariant checker counts violations of I1-I8. With --libvirt-uri, libvirt-java clients churn",
+                "domains on the same loop meanwhile and their lifecycle events are checked (I9).",
+                "Exit code 0 iff no violation; 1 on violations; 2 when the run could not start."})
 public final class RaceCommand implements Callable<Integer> {
     @Option(names = "--loop", defaultValue = "embedded", description = "embedded, libvirt or auto (default ${DEFAULT-VALUE})")
     String loop;
@@ -35,18 +39,43 @@ public final class RaceCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "seed of the workers' random choices (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--libvirt-uri", paramLabel = "URI",
+            description = {"also churn domains on this libvirt connection (e.g. test:///default) on the same loop,",
+                    "and check its lifecycle events (I9)"})
+    String libvirtUri;
+
+    @Option(names = "--libvirt-clients", defaultValue = "" + RaceOptions.DEFAULT_LIBVIRT_CLIENTS,
+            description = "client threads on the libvirt connection (default ${DEFAULT-VALUE})")
+    int libvirtClients;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "also write the report to FILE as JSON")
+    Path json;
+
     @Override
     public Integer call() throws Exception {
         RaceOptions options;
         try {
             options = new RaceOptions(LoopKind.parse(loop), DriverConfig.parseProtocol(protocol), dispatchThreads,
-                    parseDuration(duration), workers, seed);
+                    parseDuration(duration), workers, seed, libvirtUri, libvirtClients);
+            if (libvirtUri != null) {
+                DriverConfig.defaults().withLibvirtUri(libvirtUri); // checks the URI's shape
+            }
         } catch (IllegalArgumentException e) {
             System.err.println("xlbridge race: " + e.getMessage());
             return 2;
         }
-        RaceReport report = new RaceRunner(options, System.out).run();
+        RaceReport report;
+        try {
+            report = new RaceRunner(options, System.out).run();
+        } catch (IllegalStateException | EventLoopException e) {
+            // the loop or the libvirt connection could not be set up: nothing ran
+            System.err.println("xlbridge race: " + e.getMessage());
+            return 2;
+        }
         System.out.print(report.table());
+        if (json != null) {
+            report.writeJson(json);
+        }
         return report.passed() ? 0 : 1;
     }
 

@@ -21,7 +21,9 @@ import org.xlbridge.time.TimeSource;
 
 /**
  * Watches the bridge (as its {@link BridgeListener}) and the toolstack's events (through
- * {@link #fired}) and counts violations of invariants I1–I8.
+ * {@link #fired}) and counts violations of invariants I1–I8; the runner adds the ones it finds itself
+ * (I4 and I5 at quiescence, I9 from the libvirt clients) through {@link #runnerViolation}. I10 is not
+ * checked here: the race runs no asynchronous driver operation.
  *
  * <p>What it can see: which toolstack event a registration was made for (the worker announces it with
  * {@link #registering} on its own thread just before {@code registerAbs}, and the register hook runs
@@ -261,8 +263,12 @@ public final class InvariantChecker implements BridgeListener {
         }
     }
 
-    /** Records an I4 or I5 violation found by the runner at quiescence. */
-    public void quiescenceViolation(Invariant inv, String what) {
+    /**
+     * Records a violation the runner found itself rather than through the bridge: a worker that failed or
+     * did not finish (I5), a leak at quiescence (I4), a libvirt event lost, duplicated, out of order or off
+     * the loop thread (I9).
+     */
+    public void runnerViolation(Invariant inv, String what) {
         violation(inv, what);
     }
 

@@ -15,6 +15,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
+import org.libvirt.LibvirtException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xlbridge.driver.BridgeListener;
@@ -23,6 +24,8 @@ import org.xlbridge.driver.DriverConfig;
 import org.xlbridge.driver.DriverConfigModule;
 import org.xlbridge.driver.DriverRuntime;
 import org.xlbridge.driver.EventLoopModule;
+import org.xlbridge.driver.LibvirtClientModule;
+import org.xlbridge.driver.LibvirtConnections;
 import org.xlbridge.driver.LibxlDriverModule;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.EventLoopStats;
@@ -37,7 +40,9 @@ import org.xlbridge.time.TimeSource;
  * The race harness behind {@code xlbridge race}: toolstack worker threads register libxl time events with
  * short random deadlines and deregister a share of them just before, at or after their deadline, so that
  * modify(ASAP) overlaps the loop's dispatch of the same timeout as often as possible. An
- * {@link InvariantChecker} watches the bridge and the events and counts violations of I1–I8.
+ * {@link InvariantChecker} watches the bridge and the events and counts violations of I1–I8. With a libvirt
+ * URI, {@link LibvirtChurn} clients churn domains on a libvirt-java connection on the same loop meanwhile,
+ * and their lifecycle events are checked against I9.
  *
  * <p>Three kinds of step, chosen at random per event: let it fire (40%); hold the ctx lock across the
  * moment the loop starts dispatching it, then deregister and register the next event inside the same
@@ -53,6 +58,10 @@ public final class RaceRunner {
     private static final long MAX_HOLD_NANOS = 3_000_000;
     /** How long an event may stay unfired past its deadline before I5 counts it. */
     private static final long LIVENESS_BOUND_NANOS = 2_000_000_000L;
+    /** How long quiescence may take per step (libvirt's frees, the bridge's drain). */
+    private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(10);
+    /** How long the libvirt clients' last events may take to arrive after the clients stopped. */
+    private static final long EVENT_SETTLE_NANOS = 10_000_000_000L;
     /** Delay bound of the pooled dispatcher (random per dispatch). */
     private static final long POOL_MAX_DELAY_NANOS = 200_000;
 
@@ -72,9 +81,10 @@ public final class RaceRunner {
 
     /** Runs the race and returns the report. */
     public RaceReport run() throws InterruptedException {
-        DriverConfig config = DriverConfig.defaults().withLoop(options.loop()).withProtocol(options.protocol());
+        DriverConfig config = DriverConfig.defaults().withLoop(options.loop()).withProtocol(options.protocol())
+                .withDrainTimeout(DRAIN_TIMEOUT).withLibvirtUri(options.libvirtUri());
         InvariantChecker checker = new InvariantChecker(options.protocol(), TimeSource.SYSTEM, 997);
-        Injector injector = Guice.createInjector(
+        List<Module> modules = new ArrayList<>(List.of(
                 new DriverConfigModule(config),
                 loopModule(options.dispatchThreads()),
                 Modules.override(new LibxlDriverModule()).with(new AbstractModule() {
@@ -82,16 +92,31 @@ public final class RaceRunner {
                     protected void configure() {
                         bind(BridgeListener.class).toInstance(checker);
                     }
-                }));
-        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+                })));
+        if (options.libvirtUri() != null) {
+            modules.add(new LibvirtClientModule());
+        }
+        Injector injector = Guice.createInjector(modules);
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class).start();
         LibxlContext ctx = runtime.context();
-        checker.attach(ctx);
-        runtime.start();
+        checker.attach(ctx); // before any worker registers an event
 
         List<Thread> threads = new ArrayList<>();
         List<Worker> workers = new ArrayList<>();
         long start = System.nanoTime();
         long end = start + options.duration().toNanos();
+        LibvirtChurn churn = null;
+        if (options.libvirtUri() != null) {
+            churn = new LibvirtChurn(injector.getInstance(LibvirtConnections.class), options.libvirtClients(),
+                    runtime.loopThread());
+            try {
+                churn.start(end);
+            } catch (LibvirtException e) {
+                runtime.close();
+                throw new IllegalStateException("cannot listen for domain events on '" + options.libvirtUri()
+                        + "': " + e.getMessage(), e);
+            }
+        }
         for (int i = 0; i < options.workers(); i++) {
             Worker w = new Worker(ctx, checker, new SplittableRandom(options.seed() + i), end);
             workers.add(w);
@@ -105,7 +130,7 @@ public final class RaceRunner {
             long now = System.nanoTime();
             if (now >= nextProgress) {
                 if (progress != null) {
-                    printProgress(now - start, runtime, checker);
+                    printProgress(now - start, runtime, checker, churn);
                 }
                 nextProgress += 1_000_000_000L;
             }
@@ -115,16 +140,21 @@ public final class RaceRunner {
             t.join(LIVENESS_BOUND_NANOS / 1_000_000 + 5_000);
             if (t.isAlive()) {
                 stopping = true;
-                checker.quiescenceViolation(Invariant.I5, t.getName() + " did not finish");
+                checker.runnerViolation(Invariant.I5, t.getName() + " did not finish");
             }
         }
         Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+        LibvirtReport libvirt = null;
+        if (churn != null) {
+            churn.finish(EVENT_SETTLE_NANOS);
+            libvirt = churn.report(options.libvirtUri(), checker);
+        }
 
-        // Quiescence: close the ctx, let the loop free everything, then check I4 before the loop stops.
-        ctx.close();
-        if (!runtime.bridge().awaitDrained(Duration.ofSeconds(10))) {
-            checker.quiescenceViolation(Invariant.I4, "bridge not drained 10 s after ctx close: "
-                    + runtime.bridge().stats());
+        // Quiescence: libvirt's listeners and connection closed and freed, the ctx closed, the bridge
+        // drained, the loop still turning; then check I4 before the loop stops.
+        if (!runtime.quiesce()) {
+            checker.runnerViolation(Invariant.I4, "not drained " + DRAIN_TIMEOUT.toSeconds()
+                    + " s after closing libvirt's connection and the ctx: bridge " + runtime.bridge().stats());
         }
         EventLoopStats loopStats = awaitLoopQuiet(runtime.loop());
         BridgeStats bridgeStats = runtime.bridge().stats();
@@ -138,21 +168,34 @@ public final class RaceRunner {
                 bridgeStats.modifyWhileFiring(), bridgeStats.legacyDeregisterCalls(),
                 bridgeStats.duplicateDispatches(), ctxStats.staleTimeoutsDiscarded(), checker.reentrancyProbes(),
                 h.getValueAtPercentile(50), h.getValueAtPercentile(99), h.getMaxValue(),
-                checker.violations(), checker.samples());
+                checker.violations(), checker.samples(), libvirt);
     }
 
+    /**
+     * The loop binding: the configured loop, or with several dispatch threads that loop behind a
+     * {@link PooledDispatchEventLoop}. The choice is made here, by choosing a module; the modules
+     * themselves only bind.
+     */
     private static Module loopModule(int dispatchThreads) {
         if (dispatchThreads <= 1) {
             return new EventLoopModule();
         }
-        return Modules.override(new EventLoopModule()).with(new AbstractModule() {
-            @Provides
-            @Singleton
-            EventLoop pooled(DriverConfig config) {
-                return new PooledDispatchEventLoop(EventLoopModule.create(config.loop()), dispatchThreads,
-                        POOL_MAX_DELAY_NANOS);
-            }
-        });
+        return Modules.override(new EventLoopModule()).with(new PooledLoopModule(dispatchThreads));
+    }
+
+    /** Binds {@link EventLoop} to the configured loop behind a pooled, delaying dispatcher. */
+    private static final class PooledLoopModule extends AbstractModule {
+        private final int dispatchThreads;
+
+        PooledLoopModule(int dispatchThreads) {
+            this.dispatchThreads = dispatchThreads;
+        }
+
+        @Provides
+        @Singleton
+        EventLoop pooled(DriverConfig config) {
+            return new PooledDispatchEventLoop(config.loop().newLoop(), dispatchThreads, POOL_MAX_DELAY_NANOS);
+        }
     }
 
     private static EventLoopStats awaitLoopQuiet(EventLoop loop) throws InterruptedException {
@@ -169,23 +212,25 @@ public final class RaceRunner {
     private static void checkQuiescence(InvariantChecker checker, EventLoopStats loop, BridgeStats bridge,
                                         LibxlStats ctx) {
         if (loop.liveTimeouts() != 0 || loop.liveHandles() != 0 || loop.pendingFrees() != 0) {
-            checker.quiescenceViolation(Invariant.I4, "loop not empty at quiescence: " + loop);
+            checker.runnerViolation(Invariant.I4, "loop not empty at quiescence: " + loop);
         }
         if (bridge.liveTimeouts() != 0 || bridge.liveFds() != 0 || checker.liveRegistrations() != 0) {
-            checker.quiescenceViolation(Invariant.I4, "bridge registrations live at quiescence: " + bridge);
+            checker.runnerViolation(Invariant.I4, "bridge registrations live at quiescence: " + bridge);
         }
         if (ctx.timeoutNexiInUse() != 0 || ctx.fdNexiInUse() != 0 || ctx.registeredTimeEvents() != 0
                 || ctx.registeredFdEvents() != 0) {
-            checker.quiescenceViolation(Invariant.I4, "ctx busy at quiescence: " + ctx);
+            checker.runnerViolation(Invariant.I4, "ctx busy at quiescence: " + ctx);
         }
     }
 
-    private void printProgress(long elapsedNanos, DriverRuntime runtime, InvariantChecker checker) {
+    private void printProgress(long elapsedNanos, DriverRuntime runtime, InvariantChecker checker,
+                               LibvirtChurn churn) {
         BridgeStats b = runtime.bridge().stats();
         long v = checker.violations().values().stream().mapToLong(Long::longValue).sum();
-        progress.printf("[%3ds] registrations=%d deregistrations=%d modify(ASAP)=%d races=%d stale=%d violations=%d%n",
+        progress.printf("[%3ds] registrations=%d deregistrations=%d modify(ASAP)=%d races=%d stale=%d violations=%d%s%n",
                 elapsedNanos / 1_000_000_000L, registrations.get(), deregistrations.get(), b.modifyAsapCalls(),
-                b.modifyWhileFiring(), runtime.context().stats().staleTimeoutsDiscarded(), v);
+                b.modifyWhileFiring(), runtime.context().stats().staleTimeoutsDiscarded(), v,
+                churn == null ? "" : " libvirt calls=" + churn.operations() + " events=" + churn.eventsReceived());
         progress.flush();
     }
 
@@ -222,7 +267,7 @@ public final class RaceRunner {
                 }
             } catch (RuntimeException e) {
                 log.error("worker failed", e);
-                checker.quiescenceViolation(Invariant.I5, Thread.currentThread().getName() + " failed: " + e);
+                checker.runnerViolation(Invariant.I5, Thread.currentThread().getName() + " failed: " + e);
             }
         }
 
@@ -280,7 +325,7 @@ public final class RaceRunner {
             long giveUp = rec.deadlineNanos + LIVENESS_BOUND_NANOS;
             while (!rec.finished()) {
                 if (System.nanoTime() > giveUp) {
-                    checker.quiescenceViolation(Invariant.I5, "event not fired " + LIVENESS_BOUND_NANOS / 1_000_000
+                    checker.runnerViolation(Invariant.I5, "event not fired " + LIVENESS_BOUND_NANOS / 1_000_000
                             + " ms after its deadline");
                     ctx.withLock(() -> cancel(rec));
                     return;

@@ -37,9 +37,11 @@ import org.xlbridge.time.TimeSource;
  * is counted ({@code hookFailures}); a register or modify hook's failure is thrown to the toolstack as a
  * {@link LibxlException} with the registration unchanged, a deregister or ASAP-modify hook's failure is only
  * logged (libxl ignores their results). An event callback that throws is logged and counted
- * ({@code callbackFailures}). Any {@link Throwable} counts as such a failure except a {@link VirtualMachineError}
- * other than {@link StackOverflowError} (out of memory, an internal JVM error), which propagates with the ctx's
- * state consistent: the same rule as the event loops' for their callbacks.
+ * ({@code callbackFailures}). Any {@link Throwable} counts as such a failure, checked exceptions and
+ * {@link Error}s included. The one exception is a {@link VirtualMachineError} other than
+ * {@link StackOverflowError} (out of memory, an internal JVM error): it is counted and logged too, then
+ * propagates to the caller with the ctx's state consistent. That is the event loops' callback-error rule (the
+ * {@code EventLoop} contract), so a failure means the same on both sides of the hooks.
  *
  * <p>Locking rules. One {@link ReentrantLock}, the ctx lock (libxl's {@code CTX_LOCK}), guards every mutable field
  * of the ctx, of its nexi, of its events and of its {@link PollIntegration}; every method that reads or changes
@@ -56,9 +58,6 @@ public final class LibxlContext implements AutoCloseable {
     /** The poll(2) bits an fd event may ask for; POLLERR and POLLHUP are implicit. */
     private static final int REQUESTABLE_EVENTS = Posix.POLLIN | Posix.POLLPRI | Posix.POLLOUT;
     private static final long NANOS_PER_MILLI = 1_000_000L;
-    private static final String REGISTRATION_UNCHANGED = "the registration is unchanged";
-    private static final String ASAP_MODIFY_FAILED = "the timeout is deregistered anyway, and its nexus waits for"
-            + " the application's occurredTimeout at the original deadline";
     private static final String IN_HOOK_RULE = "occurred* must not be called from inside an osevent hook";
 
     private final String name;
@@ -484,11 +483,9 @@ public final class LibxlContext implements AutoCloseable {
             long deadline = relative ? relToAbs(value) : value;
             TimeoutToken nexus = null;
             if (hooks != null) {
-                TimeoutToken taken = timeoutNexi.take();
-                taken.event = ev;
-                taken.forApp = callHook("timeoutRegister", REGISTRATION_UNCHANGED,
-                        () -> hooks.timeoutRegister(deadline, taken), () -> timeoutNexi.release(taken));
-                nexus = taken;
+                nexus = timeoutNexi.take();
+                nexus.event = ev;
+                nexus.forApp = callHook(Hook.TIMEOUT_REGISTER, nexus, null, deadline, -1, 0);
             }
             ev.nexus = nexus;
             ev.infinite = false;
@@ -536,20 +533,14 @@ public final class LibxlContext implements AutoCloseable {
             // Empty the nexus but leave it with the application: its occurredTimeout, which this modify makes
             // happen soon, will find it empty, discard the call and only then recycle the nexus.
             nexus.event = null;
-            Object forApp = nexus.forApp;
-            try {
-                nexus.forApp = callHook("timeoutModify(ASAP)", ASAP_MODIFY_FAILED,
-                        () -> hooks.timeoutModify(forApp, OsEventHooks.ASAP), null);
-            } catch (LibxlException ignored) {
-                // As libxl, which ignores this hook's result: the application's registration is still live and
-                // will deliver at its original deadline, so the nexus stays out until then. Counted and logged.
-            }
+            // On failure (ignored, as libxl ignores this hook's result) forApp stays as it was.
+            nexus.forApp = callHook(Hook.TIMEOUT_MODIFY_ASAP, nexus, nexus.forApp, OsEventHooks.ASAP, -1, 0);
         } else {
             // Pre-fix libxl: recycle the nexus at once. UNSAFE: an occurredTimeout already on its way will hit
             // whatever event this nexus serves next.
             Object forApp = nexus.forApp;
             timeoutNexi.release(nexus);
-            callDeregisterHook("timeoutDeregister", () -> hooks.timeoutDeregister(forApp));
+            callHook(Hook.TIMEOUT_DEREGISTER, nexus, forApp, 0, -1, 0);
         }
     }
 
@@ -567,9 +558,9 @@ public final class LibxlContext implements AutoCloseable {
         try {
             cb.onTimeout(ev, requested, LibxlError.TIMEDOUT.code());
         } catch (Throwable t) {
-            rethrowIfFatal(t);
             callbackFailures++;
             log.error("{}: time event callback threw", name, t);
+            rethrowIfFatal(t);
         }
     }
 
@@ -591,11 +582,9 @@ public final class LibxlContext implements AutoCloseable {
             }
             FdToken nexus = null;
             if (hooks != null) {
-                FdToken taken = fdNexi.take();
-                taken.event = ev;
-                taken.forApp = callHook("fdRegister", REGISTRATION_UNCHANGED,
-                        () -> hooks.fdRegister(fd, events, taken), () -> fdNexi.release(taken));
-                nexus = taken;
+                nexus = fdNexi.take();
+                nexus.event = ev;
+                nexus.forApp = callHook(Hook.FD_REGISTER, nexus, null, 0, fd, events);
             }
             ev.nexus = nexus;
             ev.fd = fd;
@@ -619,10 +608,7 @@ public final class LibxlContext implements AutoCloseable {
             }
             FdToken nexus = ev.nexus;
             if (nexus != null) {
-                int fd = ev.fd;
-                Object forApp = nexus.forApp;
-                nexus.forApp = callHook("fdModify", REGISTRATION_UNCHANGED,
-                        () -> hooks.fdModify(fd, forApp, events), null);
+                nexus.forApp = callHook(Hook.FD_MODIFY, nexus, nexus.forApp, 0, ev.fd, events);
             }
             int added = events & ~ev.events;
             ev.events = events;
@@ -660,7 +646,7 @@ public final class LibxlContext implements AutoCloseable {
         }
         Object forApp = nexus.forApp;
         fdNexi.release(nexus);
-        callDeregisterHook("fdDeregister", () -> hooks.fdDeregister(fd, forApp));
+        callHook(Hook.FD_DEREGISTER, nexus, forApp, 0, fd, 0);
     }
 
     /** libxl's {@code fd_occurs}: re-check with poll(2), then call back. Called with the ctx lock held. */
@@ -675,15 +661,15 @@ public final class LibxlContext implements AutoCloseable {
         try {
             ev.callback.onFd(ev, ev.fd, ev.events, current);
         } catch (Throwable t) {
-            rethrowIfFatal(t);
             callbackFailures++;
             log.error("{}: fd event callback threw", name, t);
+            rethrowIfFatal(t);
         }
     }
 
     // ------------------------------------------------------------------ helpers
 
-    void ensureOpen() {
+    private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException(name + " is closed");
         }
@@ -703,61 +689,80 @@ public final class LibxlContext implements AutoCloseable {
         }
     }
 
-    /** A call of one of the application's hooks. */
-    @FunctionalInterface
-    private interface HookCall<T> {
-        T call() throws OsEventHookException;
-    }
+    /** The application's hooks, and what a failure of each means. */
+    private enum Hook {
+        TIMEOUT_REGISTER("timeoutRegister", true, "the registration is unchanged"),
+        TIMEOUT_MODIFY_ASAP("timeoutModify(ASAP)", false, "ignored, as libxl ignores it: the timeout is"
+                + " deregistered anyway, and its nexus waits for the application's occurredTimeout at the original"
+                + " deadline"),
+        TIMEOUT_DEREGISTER("timeoutDeregister", false, "it cannot fail; ignored"),
+        FD_REGISTER("fdRegister", true, "the registration is unchanged"),
+        FD_MODIFY("fdModify", true, "the registration is unchanged"),
+        FD_DEREGISTER("fdDeregister", false, "it cannot fail; ignored");
 
-    /** A call of a hook that returns nothing and cannot refuse (the deregister hooks). */
-    @FunctionalInterface
-    private interface VoidHookCall {
-        void call();
-    }
+        final String text;
+        /** A failure refuses the change and is thrown to the toolstack; otherwise it goes no further. */
+        final boolean refusable;
+        /** What a failure leaves behind, for the log. */
+        final String ifFailed;
 
-    /**
-     * Calls one of the application's hooks, the one way every hook is called: marked as in a hook (so that
-     * {@code occurred*} from inside it throws), and with the failure rule of the class comment. On failure the
-     * hook is counted, logged with {@code ifFailed} (what the failure leaves behind), {@code undo} (if any) runs,
-     * and the failure is thrown as a {@link LibxlException} carrying the refusal's error, or
-     * {@link LibxlError#OSEVENT_REG_FAIL} for anything else thrown. A fatal {@link VirtualMachineError} propagates
-     * as it is, after {@code undo}. Called with the ctx lock held.
-     */
-    private <T> T callHook(String hook, String ifFailed, HookCall<T> call, Runnable undo) {
-        boolean ok = false;
-        hooksInProgress++;
-        try {
-            T result = call.call();
-            ok = true;
-            return result;
-        } catch (Throwable t) {
-            rethrowIfFatal(t);
-            LibxlError error = t instanceof OsEventHookException e ? e.error() : LibxlError.OSEVENT_REG_FAIL;
-            log.warn("{}: {} hook failed ({}); {}", name, hook, t, ifFailed);
-            throw new LibxlException(error, hook + " hook failed: " + t.getMessage(), t);
-        } finally {
-            hooksInProgress--;
-            if (!ok) {
-                hookFailures++;
-                if (undo != null) {
-                    undo.run();
-                }
-            }
+        Hook(String text, boolean refusable, String ifFailed) {
+            this.text = text;
+            this.refusable = refusable;
+            this.ifFailed = ifFailed;
         }
     }
 
     /**
-     * Calls a deregister hook. They cannot refuse, and libxl has already forgotten the registration, so a failure
-     * is counted and logged and goes no further. Called with the ctx lock held.
+     * Calls one of the application's hooks: the one way every hook is called. It is marked as in a hook (so that
+     * {@code occurred*} from inside it throws), and a failure follows the rule of the class comment: counted and
+     * logged; a refused register hook's nexus goes back to its pool; a refusable hook's failure is thrown as a
+     * {@link LibxlException} carrying the refusal's error ({@link LibxlError#OSEVENT_REG_FAIL} for anything else
+     * thrown), any other hook's failure returns {@code forApp} unchanged. A fatal {@link VirtualMachineError}
+     * is counted and logged, then propagates as it is, after the nexus went back. Only the arguments the hook takes are used. (A switch, not a
+     * lambda per call: this is the hot path of every registration, and it allocates nothing.) Called with the ctx
+     * lock held.
+     *
+     * @return the hook's result: the application's registration object, or null for a deregister hook
      */
-    private void callDeregisterHook(String hook, VoidHookCall call) {
+    private Object callHook(Hook hook, Nexus<?> nexus, Object forApp, long deadline, int fd, int events) {
+        boolean ok = false;
+        hooksInProgress++;
         try {
-            callHook(hook, "it cannot fail; ignored", () -> {
-                call.call();
-                return null;
-            }, null);
-        } catch (LibxlException ignored) {
-            // Counted and logged by callHook; the deregistration stands.
+            Object result = switch (hook) {
+                case TIMEOUT_REGISTER -> hooks.timeoutRegister(deadline, (TimeoutToken) nexus);
+                case TIMEOUT_MODIFY_ASAP -> hooks.timeoutModify(forApp, deadline);
+                case TIMEOUT_DEREGISTER -> {
+                    hooks.timeoutDeregister(forApp);
+                    yield null;
+                }
+                case FD_REGISTER -> hooks.fdRegister(fd, events, (FdToken) nexus);
+                case FD_MODIFY -> hooks.fdModify(fd, forApp, events);
+                case FD_DEREGISTER -> {
+                    hooks.fdDeregister(fd, forApp);
+                    yield null;
+                }
+            };
+            ok = true;
+            return result;
+        } catch (Throwable t) {
+            log.warn("{}: {} hook failed ({}); {}", name, hook.text, t, hook.ifFailed);
+            rethrowIfFatal(t);
+            if (!hook.refusable) {
+                return forApp;
+            }
+            LibxlError error = t instanceof OsEventHookException e ? e.error() : LibxlError.OSEVENT_REG_FAIL;
+            throw new LibxlException(error, hook.text + " hook failed: " + t.getMessage(), t);
+        } finally {
+            hooksInProgress--;
+            if (!ok) {
+                hookFailures++;
+                if (hook == Hook.TIMEOUT_REGISTER) {
+                    timeoutNexi.release((TimeoutToken) nexus);
+                } else if (hook == Hook.FD_REGISTER) {
+                    fdNexi.release((FdToken) nexus);
+                }
+            }
         }
     }
 
@@ -816,5 +821,4 @@ public final class LibxlContext implements AutoCloseable {
     Logger log() {
         return log;
     }
-
 }

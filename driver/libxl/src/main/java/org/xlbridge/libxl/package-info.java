@@ -10,7 +10,8 @@
  * {@link org.xlbridge.libxl.LibxlContext#afterPoll}. The toolstack side uses {@link org.xlbridge.libxl.TimeEvent}
  * and {@link org.xlbridge.libxl.FdEvent}. {@code docs/libxl-core.md} explains the model.
  *
- * <p>This package depends on nothing of xlbridge but the neutral POSIX binding ({@code org.xlbridge.posix}): the
- * library side knows nothing of the event loop or the bridge, as libxl knows nothing of libvirt.
+ * <p>This package is the Maven module {@code xlbridge-libxl}, which depends on nothing of xlbridge but the neutral
+ * {@code xlbridge-posix} ({@code org.xlbridge.posix}, {@code org.xlbridge.time}): the library side knows nothing of
+ * the event loop or the bridge, as libxl knows nothing of libvirt, and the build enforces it.
  */
 package org.xlbridge.libxl;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.posix.TestPipe;
 
 /** Bad input gets a clear error and leaves the state intact. */
 class ArgumentValidationTest {

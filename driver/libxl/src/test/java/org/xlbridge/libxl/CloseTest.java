@@ -10,6 +10,7 @@ import org.xlbridge.libxl.RecordingHooks.AppTimeout;
 import org.xlbridge.libxl.RecordingHooks.Kind;
 import org.xlbridge.libxl.RecordingHooks.TimeoutState;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.posix.TestPipe;
 
 /** close() is libxl_ctx_free: everything deregistered through the protocol, late occurred* ignored, no leak. */
 class CloseTest {

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.xlbridge.libxl.RecordingHooks.AppTimeout;
 import org.xlbridge.libxl.RecordingHooks.Kind;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.posix.TestPipe;
 
 /** A hook that fails leaves the registration unchanged, returns its nexus to the pool, and is counted. */
 class HookFailureTest {

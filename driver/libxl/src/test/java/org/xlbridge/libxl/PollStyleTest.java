@@ -13,6 +13,7 @@ import org.xlbridge.libxl.RecordingHooks.Kind;
 import org.xlbridge.libxl.RecordingHooks.TimeoutState;
 import org.xlbridge.posix.PollFds;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.posix.TestPipe;
 
 /** libxl's other integration: beforePoll / poll(2) / afterPoll, on real pipes and a virtual clock. */
 class PollStyleTest {

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.xlbridge.libxl.RecordingHooks.Kind;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.posix.TestPipe;
 
 /** I6: occurred* from inside a hook throws, names the rule, never deadlocks, and leaves the ctx usable. */
 class ReentrancyTest {

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.xlbridge.libxl.RecordingHooks.AppFd;
 import org.xlbridge.libxl.RecordingHooks.Kind;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.posix.TestPipe;
 
 /**
  * Late and stale fd reports, on real pipes. An fd nexus goes back to its pool as soon as its event is

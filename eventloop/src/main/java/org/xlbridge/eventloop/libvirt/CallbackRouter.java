@@ -71,6 +71,9 @@ final class CallbackRouter {
         public void invoke(int timer, Pointer opaque) {
             try {
                 ProcessLoop.countNativeCallback();
+                if (!ProcessLoop.admitDispatch()) {
+                    return; // another thread iterates libvirt's loop: never run a callback there
+                }
                 Registration r = lookup(opaque);
                 if (r instanceof TimerRegistration) {
                     TimerRegistration t = (TimerRegistration) r;
@@ -89,6 +92,9 @@ final class CallbackRouter {
         public void invoke(int watch, int fd, int events, Pointer opaque) {
             try {
                 ProcessLoop.countNativeCallback();
+                if (!ProcessLoop.admitDispatch()) {
+                    return;
+                }
                 Registration r = lookup(opaque);
                 if (r instanceof HandleRegistration) {
                     HandleRegistration h = (HandleRegistration) r;

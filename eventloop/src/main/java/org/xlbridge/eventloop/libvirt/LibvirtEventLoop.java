@@ -37,6 +37,13 @@ import org.xlbridge.time.TimeSource;
  * of every instance, as libvirt's process-wide loop does: with two instances, either runner may run the
  * other's callbacks. Frees run on the thread holding the turn (or in {@link #close()}).
  *
+ * <p>Owning the turning: xlbridge must be the only one to iterate libvirt's default loop. An application
+ * that also runs libvirt-java's {@code Library.runEventLoop()} would have two threads running each other's
+ * callbacks; when an xlbridge callback is dispatched on such a foreign thread it is not run there, and
+ * from then on run() and runOnce() of every instance throw an {@link IllegalStateException} naming that
+ * thread. The replacement for {@code Library.initEventLoop()}/{@code runEventLoop()}/{@code stopEventLoop()}
+ * is {@code new LibvirtEventLoop()}, {@link #run()} and {@link #stop()} (see {@code docs/libvirt-clients.md}).
+ *
  * <p>What this class adds to libvirt's loop, to honour the contract:
  * <ul>
  *   <li>Never early: GLib re-arms a periodic timer from the time it checked the sources, slightly before
@@ -273,7 +280,8 @@ public final class LibvirtEventLoop implements EventLoop {
      * dispatching this instance's callbacks anyway).
      *
      * @throws IllegalStateException when closed, when called from a callback or free of any
-     *                               LibvirtEventLoop, or while another thread runs this instance
+     *                               LibvirtEventLoop, while another thread runs this instance, or once a
+     *                               thread outside xlbridge was seen running libvirt's default loop
      * @throws EventLoopException    if virEventRunDefaultImpl fails
      */
     @Override
@@ -303,7 +311,8 @@ public final class LibvirtEventLoop implements EventLoop {
      * a stop request is consumed by the run()/runOnce() that returns for it.
      *
      * @throws IllegalStateException when closed, when called from a callback or free of any
-     *                               LibvirtEventLoop, or while another thread runs this instance
+     *                               LibvirtEventLoop, while another thread runs this instance, or once a
+     *                               thread outside xlbridge was seen running libvirt's default loop
      * @throws EventLoopException    if virEventRunDefaultImpl fails
      */
     @Override

@@ -9,7 +9,7 @@ import org.xlbridge.eventloop.EventLoopException;
 /**
  * The libvirt event API, bound to {@code libvirt.so.0} by JNA direct mapping.
  *
- * <p>libvirt-java 0.5.3 maps only part of this API ({@code virEventAddTimeout} with its free callback
+ * <p>libvirt-java (0.5.3, 0.5.4) maps only part of this API ({@code virEventAddTimeout} with its free callback
  * typed as a bare {@code Pointer}, and no handle calls), so the whole event API is mapped here, with
  * real callback types, in one binding: every call of {@link LibvirtEventLoop} goes through it.
  *

@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -41,6 +42,12 @@ import org.xlbridge.posix.Posix;
  *       such empty iterations in a row, or every {@link #ITERATIONS_PER_FD_CHECK} iterations,
  *       {@link #reportClosedFds()} polls the live xlbridge handles once (one poll(2) call) and reports
  *       ERROR for each closed one, as poll(2)-based loops (libvirt's old one included) do.
+ *   <li>Ownership: xlbridge must be the only one turning libvirt's default loop. If another thread
+ *       iterates it too (libvirt-java's {@code Library.runEventLoop()}), GLib lets both threads take
+ *       turns and each would run the other's callbacks. An xlbridge callback that libvirt dispatches on a
+ *       thread not holding the turn is therefore not run; the thread is recorded ({@link #admitDispatch})
+ *       and from then on every runner of every instance fails with an {@link IllegalStateException}
+ *       naming it and the replacement ({@link #requireSoleTurning}), for the rest of the process.
  * </ul>
  *
  * <p>Locking: {@link #turnLock} guards {@link #iteratingThread} and {@link #iteratingFor} (the former is
@@ -52,8 +59,10 @@ import org.xlbridge.posix.Posix;
 final class ProcessLoop {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessLoop.class);
 
-    /** Guarded by the class monitor ({@link #get()}). */
-    private static ProcessLoop instance;
+    /** Written under the class monitor ({@link #get()}); volatile for the dispatch check. */
+    private static volatile ProcessLoop instance;
+    /** Set once: the first thread seen iterating libvirt's default loop without holding the turn. */
+    private static final AtomicReference<Thread> FOREIGN_RUNNER = new AtomicReference<>();
 
     /** The disabled-by-default timer armed at 0 ms to make a blocked native iteration return. */
     private final int wakeTimer;
@@ -153,11 +162,13 @@ final class ProcessLoop {
                 if (who.shouldStopWaiting()) {
                     return false;
                 }
+                requireSoleTurning();
                 turnChanged.awaitUninterruptibly();
             }
             if (who.isClosed()) {
                 return false;
             }
+            requireSoleTurning();
             iteratingThread = me;
             iteratingFor = who;
             if (who.shouldStopWaiting()) {
@@ -174,6 +185,10 @@ final class ProcessLoop {
             long callbacksBefore = NATIVE_CALLBACKS.get();
             if (LibvirtNative.virEventRunDefaultImpl() < 0) {
                 throw new EventLoopException("virEventRunDefaultImpl failed: " + LibvirtNative.lastErrorMessage());
+            }
+            if (FOREIGN_RUNNER.get() != null) {
+                LibvirtNative.virEventUpdateTimeout(wakeTimer, -1); // armed by admitDispatch; stop the spinning
+                requireSoleTurning();
             }
             emptyIterations = NATIVE_CALLBACKS.get() == callbacksBefore ? emptyIterations + 1 : 0;
             if (emptyIterations >= EMPTY_ITERATIONS_BEFORE_FD_CHECK || ++iterationsSinceFdCheck >= ITERATIONS_PER_FD_CHECK) {
@@ -227,6 +242,51 @@ final class ProcessLoop {
         } finally {
             turnLock.unlock();
         }
+    }
+
+    /**
+     * Called by every dispatching entry point before it runs anything: true when the calling thread
+     * holds the turn. Otherwise another thread iterates libvirt's default loop: it is recorded, logged
+     * once, the callback is not run there, and the runners are woken to fail.
+     */
+    static boolean admitDispatch() {
+        ProcessLoop loop = instance;
+        Thread me = Thread.currentThread();
+        if (loop != null && loop.iteratingThread == me) {
+            return true;
+        }
+        if (FOREIGN_RUNNER.compareAndSet(null, me)) {
+            LOG.error(foreignRunnerMessage(me));
+            if (loop != null) {
+                loop.turnLock.lock();
+                try {
+                    loop.turnChanged.signalAll(); // runners waiting for the turn fail at once
+                    if (loop.iteratingThread != null) {
+                        // A runner waits inside an iteration: make it return and fail; it disarms the timer.
+                        LibvirtNative.virEventUpdateTimeout(loop.wakeTimer, 0);
+                    }
+                } finally {
+                    loop.turnLock.unlock();
+                }
+            }
+        }
+        return false;
+    }
+
+    /** @throws IllegalStateException once a thread outside xlbridge was seen iterating libvirt's loop */
+    private static void requireSoleTurning() {
+        Thread foreign = FOREIGN_RUNNER.get();
+        if (foreign != null) {
+            throw new IllegalStateException(foreignRunnerMessage(foreign));
+        }
+    }
+
+    private static String foreignRunnerMessage(Thread foreign) {
+        return "libvirt's default event loop is also being run by thread \"" + foreign.getName()
+                + "\" (libvirt-java's Library.runEventLoop(), or virEventRunDefaultImpl called outside xlbridge):"
+                + " both threads would run each other's callbacks, so LibvirtEventLoop refuses to run in this"
+                + " process. Let xlbridge do the turning: replace Library.initEventLoop(), runEventLoop() and"
+                + " stopEventLoop() by new LibvirtEventLoop(), loop.run() and loop.stop() (docs/libvirt-clients.md)";
     }
 
     /** Counts a call from libvirt into xlbridge (any entry point). */
@@ -323,6 +383,15 @@ final class ProcessLoop {
         public void invoke(int timer, Pointer opaque) {
             try {
                 countNativeCallback();
+                if (!admitDispatch()) {
+                    // A foreign thread: keep the timer armed only while a runner of ours is inside an
+                    // iteration (it disarms it on its way out), so that the foreign loop does not spin.
+                    ProcessLoop loop = instance;
+                    if (loop != null && loop.iteratingThread == null) {
+                        LibvirtNative.virEventUpdateTimeout(timer, -1);
+                    }
+                    return;
+                }
                 LibvirtNative.virEventUpdateTimeout(timer, -1);
             } catch (Throwable t) {
                 LOG.error("cannot disable the libvirt loop's wake timer", t);

@@ -123,7 +123,10 @@ public final class PooledDispatchEventLoop implements EventLoop {
 
         private void finish() {
             framesPending.decrementAndGet();
-            if (inFlight.decrementAndGet() == 0 && freeRequested.get()) {
+            // Re-read inFlight after freeRequested: between our decrement and that read the loop thread
+            // may have queued another dispatch of this registration (0 -> 1) and the inner loop may have
+            // freed it; that later dispatch's finish() runs the free then, after the last callback.
+            if (inFlight.decrementAndGet() == 0 && freeRequested.get() && inFlight.get() == 0) {
                 runFree();
             }
         }

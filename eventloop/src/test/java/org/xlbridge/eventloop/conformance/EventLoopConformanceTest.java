@@ -31,6 +31,7 @@ import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleEvents;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.posix.TestPipe;
 
 /**
  * The conformance suite of the {@link EventLoop} contract: one or more tests per semantic 1-10 of its

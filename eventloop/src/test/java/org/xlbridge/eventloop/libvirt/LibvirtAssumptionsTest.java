@@ -30,4 +30,25 @@ class LibvirtAssumptionsTest {
                 .isInstanceOf(AssertionFailedError.class)
                 .hasMessageContaining("libvirt0 must be installed");
     }
+
+    @Test
+    void installedLibvirtdLetsTheTestRun() {
+        assertThatCode(() -> LibvirtAssumptions.assumeLibvirtd(true, "true")).doesNotThrowAnyException();
+        assertThatCode(() -> LibvirtAssumptions.assumeLibvirtd(true, null)).doesNotThrowAnyException();
+    }
+
+    @Test
+    void missingLibvirtdSkipsOutsideCi() {
+        assertThatThrownBy(() -> LibvirtAssumptions.assumeLibvirtd(false, null))
+                .isInstanceOf(TestAbortedException.class).hasMessageContaining("libvirt-daemon");
+        assertThatThrownBy(() -> LibvirtAssumptions.assumeLibvirtd(false, "false"))
+                .isInstanceOf(TestAbortedException.class);
+    }
+
+    @Test
+    void missingLibvirtdFailsOnCi() {
+        assertThatThrownBy(() -> LibvirtAssumptions.assumeLibvirtd(false, "true"))
+                .isInstanceOf(AssertionFailedError.class)
+                .hasMessageContaining("libvirt-daemon");
+    }
 }

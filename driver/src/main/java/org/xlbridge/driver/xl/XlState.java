@@ -1,0 +1,901 @@
+package org.xlbridge.driver.xl;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import org.libvirt.DomainInfo.DomainState;
+import org.libvirt.Error.ErrorNumber;
+import org.libvirt.event.DomainEvent;
+import org.libvirt.event.DomainEventType;
+import org.libvirt.event.StoppedDetail;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xlbridge.driver.OsEventBridge;
+import org.xlbridge.driver.api.Connect;
+import org.xlbridge.driver.api.DiskDefinition;
+import org.xlbridge.driver.api.DomainDefinition;
+import org.xlbridge.driver.api.DomainInfo;
+import org.xlbridge.driver.api.DomainXml;
+import org.xlbridge.driver.api.DriverException;
+import org.xlbridge.driver.api.LifecycleAction;
+import org.xlbridge.driver.spi.DriverEnvironment;
+import org.xlbridge.driver.spi.DriverState;
+import org.xlbridge.eventloop.EventLoop;
+import org.xlbridge.libxl.LibxlContext;
+import org.xlbridge.libxl.LibxlError;
+import org.xlbridge.libxl.LibxlException;
+import org.xlbridge.libxl.ao.Ao;
+import org.xlbridge.libxl.ao.AoHow;
+import org.xlbridge.libxl.ao.DiskConfig;
+import org.xlbridge.libxl.ao.DomainConfig;
+import org.xlbridge.libxl.ao.DomainsStats;
+import org.xlbridge.libxl.ao.LibxlDomains;
+import org.xlbridge.libxl.ao.LibxlEvent;
+import org.xlbridge.libxl.ao.LibxlEventType;
+import org.xlbridge.xen.GuestScript;
+import org.xlbridge.xen.SimHost;
+
+/**
+ * The {@code xl} driver's state, libvirt's {@code libxlDriverPrivate}: started once per runtime, it allocates
+ * the libxl ctx with the {@link OsEventBridge} over the runtime's loop as its osevent hooks (registered once,
+ * as libvirt's libxl driver does at start-up), and on the first connection starts the simulated host the
+ * URI asks for and libxl's domain operations over it, with this state as libxl's event hooks. Each started
+ * domain gets a death watch ({@code libxl_evenable_domain_death}).
+ *
+ * <p>How libxl's events become lifecycle events, as {@code src/libxl/libxl_domain.c} does: DOMAIN_SHUTDOWN
+ * with reason poweroff or reboot is STOPPED/SHUTDOWN, with reason crash STOPPED/CRASHED, then the
+ * domain's {@code on_poweroff} / {@code on_reboot} / {@code on_crash} action runs: destroy (the domain is
+ * destroyed and inactive), restart (destroyed and started again: STARTED/BOOTED follows), preserve (the
+ * shut-down domain is left as it is, still holding its domid, until destroyed). A reason suspend is
+ * ignored. DOMAIN_DEATH of a domain the driver did not destroy is STOPPED/DESTROYED. The API's own changes
+ * queue their events as libvirt's libxl driver does (DEFINED/ADDED or UPDATED, UNDEFINED/REMOVED,
+ * STARTED/BOOTED, SUSPENDED/PAUSED, RESUMED/UNPAUSED, STOPPED/DESTROYED). One difference: on a restart
+ * libvirt queues STARTED before the STOPPED of the shutdown that caused it; here STOPPED comes first.
+ *
+ * <p>Threads: libxl calls {@link #libxlEvent} and operation callbacks with its ctx lock held; they only hand
+ * the work to the single "xl-events" worker thread, which takes the domain's job as an API call does
+ * (libvirt starts a thread per event for the same reason). Operations that wait (create, destroy, pause,
+ * disk attach/detach) are synchronous libxl aos: the caller's thread waits while the loop thread runs the
+ * ctx. So every call that takes a domain's job is refused on the loop thread (from a lifecycle listener):
+ * it could wait for a job whose holder waits for the loop. Queries (info, id, XML) never take the job and
+ * work anywhere.
+ *
+ * <p>Locking: {@link #listLock} guards the three domain maps, {@link #host}, {@link #domains},
+ * {@link #hostConfig}, {@link #rng} and {@link #closed}. Lock order: a domain's job, then {@link #listLock},
+ * then the ctx lock. {@link #connections} is copy-on-write.
+ */
+final class XlState implements DriverState {
+    private static final Logger log = LoggerFactory.getLogger(XlState.class);
+    private static final Duration DRAIN = Duration.ofSeconds(10);
+
+    private final EventLoop loop;
+    private final OsEventBridge bridge;
+    private final LibxlContext ctx;
+    private final ExecutorService eventWorker;
+    private final CopyOnWriteArrayList<XlConnect> connections = new CopyOnWriteArrayList<>();
+    private volatile Thread loopThread;
+    private final int loopProbe;
+    /** Set by a checker before its workload; read under a domain's job. */
+    private volatile EventJournal journal;
+
+    private final ReentrantLock listLock = new ReentrantLock();
+    private SimHost host;
+    private LibxlDomains domains;
+    private XlHostConfig hostConfig;
+    private Random rng;
+    private boolean closed;
+    private final Map<String, XlDomainObj> byName = new HashMap<>();
+    private final Map<UUID, XlDomainObj> byUuid = new HashMap<>();
+    private final Map<Integer, XlDomainObj> byDomid = new HashMap<>();
+
+    private final AtomicLong shutdownRequests = new AtomicLong();
+    private final AtomicLong shutdownsAnswered = new AtomicLong();
+    private final AtomicLong shutdownsTimedOut = new AtomicLong();
+    private final AtomicLong rebootsDone = new AtomicLong();
+    private final AtomicLong rebootsFailed = new AtomicLong();
+    private final AtomicLong libxlEvents = new AtomicLong();
+    private final AtomicLong actionsApplied = new AtomicLong();
+    private final AtomicLong eventsQueued = new AtomicLong();
+
+    XlState(DriverEnvironment env) {
+        this.loop = env.loop();
+        this.bridge = new OsEventBridge(loop);
+        this.ctx = LibxlContext.builder().hooks(bridge).protocol(env.protocol()).loggerName("org.xlbridge.libxl.xl")
+                .build();
+        bridge.attach(ctx);
+        this.eventWorker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "xl-events");
+            t.setDaemon(true);
+            return t;
+        });
+        // Learn which thread runs the loop, to refuse waiting for the loop on the loop thread.
+        int[] self = new int[1];
+        self[0] = loop.addTimeout(0, id -> {
+            loopThread = Thread.currentThread();
+            loop.removeTimeout(id);
+        }, null);
+        this.loopProbe = self[0];
+        log.info("xl driver state started: ctx allocated, osevent hooks on {} ({})", loop, env.protocol());
+    }
+
+    // ================================================================== connections
+
+    @Override
+    public Connect open(URI uri) {
+        XlHostConfig cfg = XlHostConfig.fromUri(uri);
+        List<XlDomainObj> predefined = new ArrayList<>();
+        listLock.lock();
+        try {
+            if (closed) {
+                throw new DriverException(ErrorNumber.VIR_ERR_INVALID_CONN, "xl driver state is closed");
+            }
+            if (host == null) {
+                hostConfig = cfg;
+                rng = new Random(cfg.seed());
+                host = SimHost.realTime();
+                domains = new LibxlDomains(ctx, host, this::libxlEvent);
+                for (int i = 1; i <= cfg.domains(); i++) {
+                    DomainDefinition def = new DomainDefinition("xen", "sim-" + i,
+                            UUID.nameUUIDFromBytes(("xlbridge-sim-" + cfg.seed() + "-" + i).getBytes()), 262144,
+                            262144, 1, LifecycleAction.DESTROY, LifecycleAction.RESTART, LifecycleAction.DESTROY,
+                            List.of());
+                    XlDomainObj o = new XlDomainObj(def, cfg.nextScript(rng));
+                    byName.put(o.name, o);
+                    byUuid.put(o.uuid, o);
+                    predefined.add(o);
+                }
+                log.info("simulated host started for {}: {}", uri, cfg);
+            } else if (!cfg.equals(hostConfig) && uri.getRawQuery() != null) {
+                throw new DriverException(ErrorNumber.VIR_ERR_INVALID_ARG, "the simulated host is already running as "
+                        + hostConfig + "; open xl:///system without parameters, or with the same ones");
+            }
+        } finally {
+            listLock.unlock();
+        }
+        XlConnect c = new XlConnect(this, uri.toString(), loop);
+        connections.add(c);
+        return c;
+    }
+
+    void connectionClosed(XlConnect c) {
+        connections.remove(c);
+    }
+
+    // ================================================================== lookups
+
+    XlDomainObj byName(String name) {
+        listLock.lock();
+        try {
+            XlDomainObj o = byName.get(name);
+            if (o == null) {
+                throw noDomain("no domain with matching name '" + name + "'");
+            }
+            return o;
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    XlDomainObj byUuid(UUID uuid) {
+        listLock.lock();
+        try {
+            XlDomainObj o = byUuid.get(uuid);
+            if (o == null) {
+                throw noDomain("no domain with matching uuid '" + uuid + "'");
+            }
+            return o;
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    XlDomainObj byId(int id) {
+        listLock.lock();
+        try {
+            XlDomainObj o = byDomid.get(id);
+            if (o == null) {
+                throw noDomain("no domain with matching id " + id);
+            }
+            return o;
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    int[] activeIds() {
+        listLock.lock();
+        try {
+            return byDomid.keySet().stream().mapToInt(Integer::intValue).sorted().toArray();
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    String[] inactiveNames() {
+        listLock.lock();
+        try {
+            List<String> out = new ArrayList<>();
+            for (XlDomainObj o : byName.values()) {
+                if (!byDomid.containsValue(o)) {
+                    out.add(o.name);
+                }
+            }
+            out.sort(null);
+            return out.toArray(String[]::new);
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    static DriverException noDomain(String message) {
+        return new DriverException(ErrorNumber.VIR_ERR_NO_DOMAIN, "Domain not found: " + message);
+    }
+
+    // ================================================================== operations
+
+    /** Runs {@code body} with the domain's job held; fails if the domain is gone. */
+    private <T> T withJob(XlDomainObj o, Supplier<T> body) {
+        checkNotLoopThread("a domain operation");
+        o.job.lock();
+        try {
+            if (o.removed) {
+                throw noDomain("domain '" + o.name + "' was undefined");
+            }
+            return body.get();
+        } finally {
+            o.publish();
+            o.job.unlock();
+        }
+    }
+
+    private void withJob(XlDomainObj o, Runnable body) {
+        withJob(o, () -> {
+            body.run();
+            return null;
+        });
+    }
+
+    private LibxlDomains domains() {
+        listLock.lock();
+        try {
+            if (domains == null || closed) {
+                throw new DriverException(ErrorNumber.VIR_ERR_INVALID_CONN, "xl driver has no running host");
+            }
+            return domains;
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    XlDomainObj define(String xml) {
+        checkNotLoopThread("define");
+        DomainDefinition def = DomainXml.parse(xml);
+        if (!def.type().equals("xen")) {
+            throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
+                    "domain type '" + def.type() + "' is not supported by the xl driver (use type='xen')");
+        }
+        if (!def.name().matches("[A-Za-z0-9_.-]{1,64}")) {
+            throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, "domain name '" + def.name()
+                    + "': the simulated host takes 1 to 64 letters, digits, '-', '_' or '.'");
+        }
+        for (DiskDefinition d : def.disks()) {
+            diskConfig(d); // refuse what cannot be attached now, not at start
+        }
+        Map<String, String> guest = DomainXml.metadataAttributes(xml, GuestMetadata.ELEMENT);
+        while (true) {
+            XlDomainObj existing;
+            XlDomainObj created = null;
+            listLock.lock();
+            try {
+                existing = byName.get(def.name());
+                XlDomainObj sameUuid = byUuid.get(def.uuid());
+                if (existing == null && sameUuid != null) {
+                    throw new DriverException(ErrorNumber.VIR_ERR_OPERATION_FAILED, "domain '" + sameUuid.name
+                            + "' is already defined with uuid " + def.uuid());
+                }
+                if (existing != null && !existing.uuid.equals(def.uuid())) {
+                    throw new DriverException(ErrorNumber.VIR_ERR_OPERATION_FAILED, "domain '" + def.name()
+                            + "' already exists with uuid " + existing.uuid);
+                }
+                if (existing == null) {
+                    GuestScript base = hostConfig == null ? GuestScript.cooperative() : hostConfig.nextScript(rng);
+                    created = new XlDomainObj(def, GuestMetadata.apply(guest, base));
+                }
+            } finally {
+                listLock.unlock();
+            }
+            if (created != null) {
+                XlDomainObj o = created;
+                o.job.lock();
+                try {
+                    listLock.lock();
+                    try {
+                        if (byName.containsKey(o.name) || byUuid.containsKey(o.uuid)) {
+                            continue; // lost a race with another define of the same name: decide again
+                        }
+                        byName.put(o.name, o);
+                        byUuid.put(o.uuid, o);
+                    } finally {
+                        listLock.unlock();
+                    }
+                    queue(o, DomainEventType.DEFINED, 0); // DefinedDetail.ADDED
+                    return o;
+                } finally {
+                    o.job.unlock();
+                }
+            }
+            XlDomainObj o = existing;
+            boolean redefined = withJobIfPresent(o, () -> {
+                o.def = def;
+                o.script = GuestMetadata.apply(guest, o.script);
+                o.persistent = true;
+                queue(o, DomainEventType.DEFINED, 1); // DefinedDetail.UPDATED
+            });
+            if (redefined) {
+                return o;
+            }
+        }
+    }
+
+    private boolean withJobIfPresent(XlDomainObj o, Runnable body) {
+        o.job.lock();
+        try {
+            if (o.removed) {
+                return false;
+            }
+            body.run();
+            return true;
+        } finally {
+            o.publish();
+            o.job.unlock();
+        }
+    }
+
+    void create(XlDomainObj o) {
+        checkNotLoopThread("create");
+        withJob(o, () -> {
+            if (o.isActive()) {
+                throw invalidState("domain is already running");
+            }
+            startLocked(o);
+        });
+    }
+
+    /** With the job held: starts the domain from its definition and enables its death watch. */
+    private void startLocked(XlDomainObj o) {
+        List<DiskConfig> disks = new ArrayList<>();
+        for (DiskDefinition d : o.def.disks()) {
+            disks.add(diskConfig(d));
+        }
+        DomainConfig cfg = new DomainConfig(o.name, o.uuid, o.def.memoryKiB(), o.def.vcpus(), disks, o.script);
+        LibxlDomains doms = domains();
+        Ao ao = call("create " + o.name, () -> doms.create(cfg, AoHow.synchronous()));
+        if (ao.rc() != 0) {
+            throw new DriverException(ErrorNumber.VIR_ERR_INTERNAL_ERROR, "libxenlight failed to create new domain '"
+                    + o.name + "': " + LibxlError.describe(ao.rc()));
+        }
+        int domid = ao.domid();
+        o.deathWatch = call("evenable_domain_death " + o.name, () -> doms.evenableDomainDeath(domid));
+        o.domid = domid;
+        o.liveDisks = new ArrayList<>(o.def.disks());
+        o.state = DomainState.VIR_DOMAIN_RUNNING;
+        listLock.lock();
+        try {
+            byDomid.put(domid, o);
+        } finally {
+            listLock.unlock();
+        }
+        queue(o, DomainEventType.STARTED, 0); // StartedDetail.BOOTED
+    }
+
+    void shutdown(XlDomainObj o) {
+        withJob(o, () -> {
+            requireRunning(o);
+            int domid = o.domid;
+            long timeout = hostConfig.shutdownTimeoutMs();
+            call("shutdown " + o.name, () -> domains().shutdown(domid, timeout, AoHow.callback((ao, rc) -> {
+                if (rc == 0) {
+                    shutdownsAnswered.incrementAndGet();
+                } else if (rc == LibxlError.TIMEDOUT.code()) {
+                    shutdownsTimedOut.incrementAndGet();
+                }
+            })));
+            shutdownRequests.incrementAndGet();
+        });
+    }
+
+    void reboot(XlDomainObj o) {
+        withJob(o, () -> {
+            requireRunning(o);
+            if (o.def.onReboot() == LifecycleAction.PRESERVE) {
+                throw new DriverException(ErrorNumber.VIR_ERR_NO_SUPPORT,
+                        "on_reboot 'preserve' is not supported by the simulated host");
+            }
+            int domid = o.domid;
+            o.rebooting = true;
+            try {
+                call("reboot " + o.name, () -> domains().reboot(domid, hostConfig.rebootTimeoutMs(),
+                        AoHow.callback((ao, rc) -> submit(() -> rebootCompleted(o, domid, rc)))));
+            } catch (DriverException e) {
+                o.rebooting = false;
+                throw e;
+            }
+        });
+    }
+
+    /** On the event worker: the reboot operation ended. */
+    private void rebootCompleted(XlDomainObj o, int domid, int rc) {
+        withJobIfPresent(o, () -> {
+            if (o.domid != domid || !o.rebooting) {
+                return; // destroyed (and maybe started again) since: nothing of that life is left
+            }
+            o.rebooting = false;
+            if (rc != 0) {
+                rebootsFailed.incrementAndGet();
+                log.debug("reboot of {} ended with {}", o.name, LibxlError.describe(rc));
+                return;
+            }
+            rebootsDone.incrementAndGet();
+            // The guest went down for reboot and the domain runs again: libvirt's libxl driver reports it as
+            // a shutdown followed by a start (it destroys and re-creates; the model restarts in place).
+            if (o.def.onReboot() == LifecycleAction.DESTROY) {
+                actionsApplied.incrementAndGet();
+                destroyLocked(o, false);
+                queue(o, DomainEventType.STOPPED, StoppedDetail.SHUTDOWN.ordinal());
+            } else {
+                queue(o, DomainEventType.STOPPED, StoppedDetail.SHUTDOWN.ordinal());
+                o.state = DomainState.VIR_DOMAIN_RUNNING;
+                queue(o, DomainEventType.STARTED, 0);
+            }
+        });
+    }
+
+    void destroy(XlDomainObj o) {
+        checkNotLoopThread("destroy");
+        withJob(o, () -> {
+            if (!o.isActive()) {
+                throw invalidState("domain is not running");
+            }
+            destroyLocked(o, true);
+        });
+    }
+
+    /** With the job held: destroys the running domain; queues STOPPED/DESTROYED if {@code event}. */
+    private void destroyLocked(XlDomainObj o, boolean event) {
+        if (o.deathWatch != null) {
+            o.deathWatch.disable(); // as libvirt: its own destroy is not news from libxl
+            o.deathWatch = null;
+        }
+        o.rebooting = false;
+        int domid = o.domid;
+        Ao ao = call("destroy " + o.name, () -> domains().destroy(domid, AoHow.synchronous()));
+        if (ao.rc() != 0) {
+            log.warn("destroy of {} (domid {}) ended with {}", o.name, domid, LibxlError.describe(ao.rc()));
+        }
+        cleanupLocked(o, DomainState.VIR_DOMAIN_SHUTOFF);
+        if (event) {
+            queue(o, DomainEventType.STOPPED, StoppedDetail.DESTROYED.ordinal());
+        }
+    }
+
+    /** With the job held: the domain is no longer running. */
+    private void cleanupLocked(XlDomainObj o, DomainState state) {
+        if (o.deathWatch != null) {
+            o.deathWatch.disable();
+            o.deathWatch = null;
+        }
+        listLock.lock();
+        try {
+            byDomid.remove(o.domid);
+            if (!o.persistent) {
+                o.removed = true;
+                byName.remove(o.name);
+                byUuid.remove(o.uuid);
+            }
+        } finally {
+            listLock.unlock();
+        }
+        o.domid = -1;
+        o.rebooting = false;
+        o.liveDisks = new ArrayList<>();
+        o.state = state;
+    }
+
+    void suspend(XlDomainObj o) {
+        checkNotLoopThread("suspend");
+        withJob(o, () -> {
+            if (!o.isActive()) {
+                throw invalidState("domain is not running");
+            }
+            if (o.state == DomainState.VIR_DOMAIN_PAUSED) {
+                return; // libvirt's libxl driver: suspending a paused domain changes nothing
+            }
+            if (o.state != DomainState.VIR_DOMAIN_RUNNING) {
+                throw invalidState("domain is not running");
+            }
+            int domid = o.domid;
+            Ao ao = call("pause " + o.name, () -> domains().pause(domid, AoHow.synchronous()));
+            if (ao.rc() != 0) {
+                throw new DriverException(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                        "failed to suspend domain '" + o.name + "': " + LibxlError.describe(ao.rc()));
+            }
+            o.state = DomainState.VIR_DOMAIN_PAUSED;
+            queue(o, DomainEventType.SUSPENDED, 0); // SuspendedDetail.PAUSED
+        });
+    }
+
+    void resume(XlDomainObj o) {
+        checkNotLoopThread("resume");
+        withJob(o, () -> {
+            if (!o.isActive()) {
+                throw invalidState("domain is not running");
+            }
+            if (o.state != DomainState.VIR_DOMAIN_PAUSED) {
+                return; // libvirt's libxl driver: resuming a domain that is not paused changes nothing
+            }
+            int domid = o.domid;
+            Ao ao = call("unpause " + o.name, () -> domains().unpause(domid, AoHow.synchronous()));
+            if (ao.rc() != 0) {
+                throw new DriverException(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                        "failed to resume domain '" + o.name + "': " + LibxlError.describe(ao.rc()));
+            }
+            o.state = DomainState.VIR_DOMAIN_RUNNING;
+            queue(o, DomainEventType.RESUMED, 0); // ResumedDetail.UNPAUSED
+        });
+    }
+
+    void undefine(XlDomainObj o) {
+        withJob(o, () -> {
+            if (!o.persistent) {
+                throw new DriverException(ErrorNumber.VIR_ERR_OPERATION_INVALID, "cannot undefine transient domain");
+            }
+            queue(o, DomainEventType.UNDEFINED, 0); // UndefinedDetail.REMOVED
+            if (o.isActive()) {
+                o.persistent = false; // as libvirt: a running domain becomes transient and goes when it stops
+                return;
+            }
+            o.removed = true;
+            listLock.lock();
+            try {
+                byName.remove(o.name);
+                byUuid.remove(o.uuid);
+            } finally {
+                listLock.unlock();
+            }
+        });
+    }
+
+    void attachDisk(XlDomainObj o, String deviceXml) {
+        checkNotLoopThread("attachDevice");
+        DiskDefinition disk = DomainXml.parseDisk(deviceXml);
+        DiskConfig cfg = diskConfig(disk);
+        withJob(o, () -> {
+            requireActive(o);
+            for (DiskDefinition d : o.liveDisks) {
+                if (d.targetDev().equals(disk.targetDev())) {
+                    throw new DriverException(ErrorNumber.VIR_ERR_OPERATION_FAILED,
+                            "target " + disk.targetDev() + " already exists");
+                }
+            }
+            int domid = o.domid;
+            Ao ao = call("disk attach " + o.name, () -> domains().diskAttach(domid, cfg, AoHow.synchronous()));
+            if (ao.rc() != 0) {
+                throw new DriverException(ErrorNumber.VIR_ERR_OPERATION_FAILED, "libxenlight failed to attach disk '"
+                        + disk.targetDev() + "' to '" + o.name + "': " + LibxlError.describe(ao.rc()));
+            }
+            o.liveDisks.add(disk);
+        });
+    }
+
+    void detachDisk(XlDomainObj o, String deviceXml) {
+        checkNotLoopThread("detachDevice");
+        DiskDefinition disk = DomainXml.parseDisk(deviceXml);
+        DiskConfig cfg = diskConfig(disk);
+        withJob(o, () -> {
+            requireActive(o);
+            DiskDefinition found = null;
+            for (DiskDefinition d : o.liveDisks) {
+                if (d.targetDev().equals(disk.targetDev())) {
+                    found = d;
+                }
+            }
+            if (found == null) {
+                throw new DriverException(ErrorNumber.VIR_ERR_DEVICE_MISSING, "disk " + disk.targetDev() + " not found");
+            }
+            int domid = o.domid;
+            Ao ao = call("disk detach " + o.name, () -> domains().diskDetach(domid, cfg.devid(), AoHow.synchronous()));
+            // A detach that timed out removed the device by force (libxl's behaviour): it is gone either way.
+            if (ao.rc() != 0 && ao.rc() != LibxlError.TIMEDOUT.code()) {
+                throw new DriverException(ErrorNumber.VIR_ERR_OPERATION_FAILED, "libxenlight failed to detach disk '"
+                        + disk.targetDev() + "' from '" + o.name + "': " + LibxlError.describe(ao.rc()));
+            }
+            o.liveDisks.remove(found);
+        });
+    }
+
+    /** A query: reads the domain's published view, never waits for its job. */
+    private static XlDomainObj.View view(XlDomainObj o) {
+        if (o.removed) {
+            throw noDomain("domain '" + o.name + "' was undefined");
+        }
+        return o.view;
+    }
+
+    DomainInfo info(XlDomainObj o) {
+        XlDomainObj.View v = view(o);
+        DomainDefinition d = v.liveDefinition();
+        return new DomainInfo(v.state(), d.memoryKiB(), d.currentMemoryKiB(), d.vcpus());
+    }
+
+    int id(XlDomainObj o) {
+        return view(o).domid();
+    }
+
+    boolean isActive(XlDomainObj o) {
+        return view(o).domid() > 0;
+    }
+
+    String xml(XlDomainObj o) {
+        return view(o).liveDefinition().toXml();
+    }
+
+    // ================================================================== libxl events
+
+    /** libxl's event hook: ctx lock held, any thread. Hands the event to the worker. */
+    private void libxlEvent(LibxlEvent ev) {
+        submit(() -> handle(ev));
+    }
+
+    /** Hands work to the event worker; after close it is dropped (the domains are gone with the host). */
+    private void submit(Runnable work) {
+        try {
+            eventWorker.execute(work);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            log.debug("libxl callback after the xl state closed: dropped");
+        }
+    }
+
+    /** On the event worker, as libvirt's libxlDomainShutdownThread / libxlDomainDeathThread. */
+    private void handle(LibxlEvent ev) {
+        XlDomainObj o;
+        listLock.lock();
+        try {
+            o = byDomid.get(ev.domid());
+        } finally {
+            listLock.unlock();
+        }
+        if (o == null) {
+            return; // nothing to do for a domain we do not know (libvirt does the same)
+        }
+        withJobIfPresent(o, () -> {
+            if (o.domid != ev.domid()) {
+                return; // an event of an earlier life of this domain
+            }
+            libxlEvents.incrementAndGet();
+            if (ev.type() == LibxlEventType.DOMAIN_DEATH) {
+                cleanupLocked(o, DomainState.VIR_DOMAIN_SHUTOFF);
+                queue(o, DomainEventType.STOPPED, StoppedDetail.DESTROYED.ordinal());
+                return;
+            }
+            LifecycleAction action;
+            StoppedDetail detail;
+            DomainState state;
+            switch (ev.shutdownReason()) {
+                case POWEROFF -> {
+                    action = o.def.onPoweroff();
+                    detail = StoppedDetail.SHUTDOWN;
+                    state = DomainState.VIR_DOMAIN_SHUTOFF;
+                }
+                case REBOOT -> {
+                    if (o.rebooting) {
+                        return; // the reboot operation restarts it and reports it when done
+                    }
+                    action = o.def.onReboot();
+                    detail = StoppedDetail.SHUTDOWN;
+                    state = DomainState.VIR_DOMAIN_SHUTOFF;
+                }
+                case CRASH -> {
+                    action = o.def.onCrash();
+                    detail = StoppedDetail.CRASHED;
+                    state = DomainState.VIR_DOMAIN_CRASHED;
+                }
+                default -> {
+                    log.info("{}: unhandled shutdown reason {}", o.name, ev.shutdownReason());
+                    return; // SUSPEND is the caller's business; WATCHDOG and SOFT_RESET are not simulated
+                }
+            }
+            actionsApplied.incrementAndGet();
+            // As libvirt, the STOPPED event is queued once the action is done, so that a listener sees the
+            // domain in its new state.
+            switch (action) {
+                case DESTROY, COREDUMP_DESTROY -> {
+                    destroyLocked(o, false);
+                    queue(o, DomainEventType.STOPPED, detail.ordinal());
+                }
+                case RESTART, RESTART_RENAME, COREDUMP_RESTART -> {
+                    destroyLocked(o, false);
+                    queue(o, DomainEventType.STOPPED, detail.ordinal());
+                    try {
+                        startLocked(o);
+                    } catch (DriverException e) {
+                        log.error("failed to restart domain '{}': {}", o.name, e.getMessage());
+                    }
+                }
+                case PRESERVE -> {
+                    o.state = state; // left shut down (or crashed), holding its domid, until destroyed
+                    queue(o, DomainEventType.STOPPED, detail.ordinal());
+                }
+            }
+        });
+    }
+
+    // ================================================================== events out
+
+    /** With the domain's job held: one lifecycle event to every open connection, in order. */
+    private void queue(XlDomainObj o, DomainEventType type, int detail) {
+        o.publish(); // a listener that looks at the domain sees the state the event reports
+        eventsQueued.incrementAndGet();
+        DomainEvent ev = new DomainEvent(type, detail);
+        EventJournal j = journal;
+        if (j != null) {
+            j.produced(o.name, ev);
+        }
+        for (XlConnect c : connections) {
+            c.queueEvent(o, ev);
+        }
+    }
+
+    // ================================================================== helpers
+
+    private void checkNotLoopThread(String what) {
+        if (Thread.currentThread() == loopThread) {
+            throw new DriverException(ErrorNumber.VIR_ERR_OPERATION_INVALID, what + " waits for the event loop and "
+                    + "cannot be called on the event loop's own thread (e.g. from a lifecycle listener)");
+        }
+    }
+
+    private static void requireRunning(XlDomainObj o) {
+        if (!o.isActive() || o.state != DomainState.VIR_DOMAIN_RUNNING) {
+            throw invalidState("domain is not running");
+        }
+    }
+
+    private static void requireActive(XlDomainObj o) {
+        if (!o.isActive()) {
+            throw invalidState("domain is not running");
+        }
+    }
+
+    private static DriverException invalidState(String message) {
+        return new DriverException(ErrorNumber.VIR_ERR_OPERATION_INVALID, "Requested operation is not valid: "
+                + message);
+    }
+
+    /** A libxl initiating call; its refusal (libxl's AO_CREATE_FAIL) as libvirt's error. */
+    private static <T> T call(String what, Supplier<T> body) {
+        try {
+            return body.get();
+        } catch (LibxlException e) {
+            ErrorNumber n = switch (e.error()) {
+                case DOMAIN_NOTFOUND -> ErrorNumber.VIR_ERR_NO_DOMAIN;
+                case INVAL -> ErrorNumber.VIR_ERR_OPERATION_INVALID;
+                case DEVICE_EXISTS -> ErrorNumber.VIR_ERR_OPERATION_FAILED;
+                case NOTFOUND -> ErrorNumber.VIR_ERR_DEVICE_MISSING;
+                default -> ErrorNumber.VIR_ERR_INTERNAL_ERROR;
+            };
+            throw new DriverException(n, "libxenlight: " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Xen's virtual block device number for a disk name: xvdX is 202*256 + 16*X. */
+    static DiskConfig diskConfig(DiskDefinition d) {
+        String dev = d.targetDev();
+        if (!dev.matches("xvd[a-p]")) {
+            throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, "disk target '" + dev
+                    + "': the simulated host takes xvda to xvdp");
+        }
+        int devid = 202 * 256 + 16 * (dev.charAt(3) - 'a');
+        String target = d.source() == null ? "none" : d.source();
+        if (target.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+            throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, "disk source '" + target
+                    + "': the simulated host takes printable ASCII without spaces");
+        }
+        return new DiskConfig(devid, dev, target);
+    }
+
+    // ================================================================== diagnostics and close
+
+    void journal(EventJournal j) {
+        journal = j;
+    }
+
+    XlStats stats() {
+        return new XlStats(shutdownRequests.get(), shutdownsAnswered.get(), shutdownsTimedOut.get(), rebootsDone.get(),
+                rebootsFailed.get(), libxlEvents.get(), actionsApplied.get(), eventsQueued.get());
+    }
+
+    Optional<DomainsStats> domainsStats() {
+        listLock.lock();
+        try {
+            return domains == null ? Optional.empty() : Optional.of(domains.stats());
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    OsEventBridge bridge() {
+        return bridge;
+    }
+
+    LibxlContext context() {
+        return ctx;
+    }
+
+    Optional<SimHost> host() {
+        listLock.lock();
+        try {
+            return Optional.ofNullable(host);
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    /**
+     * libvirt's {@code stateCleanup}: stops the event worker, closes libxl's domain operations (aborting what
+     * is in flight, disabling the death watches), frees the ctx and lets the loop free every registration
+     * of the bridge (the loop must still run), then stops the simulated host.
+     */
+    @Override
+    public void close() {
+        LibxlDomains doms;
+        SimHost h;
+        listLock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            doms = domains;
+            h = host;
+        } finally {
+            listLock.unlock();
+        }
+        loop.removeTimeout(loopProbe);
+        eventWorker.shutdown();
+        try {
+            if (!eventWorker.awaitTermination(DRAIN.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("xl event worker still busy after {}", DRAIN);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (doms != null) {
+            doms.close();
+        }
+        ctx.close();
+        try {
+            if (!bridge.awaitDrained(DRAIN)) {
+                log.warn("xl driver: bridge not drained after {}: {}", DRAIN, bridge.stats());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (h != null) {
+            h.close();
+        }
+        log.info("xl driver state cleaned up");
+    }
+}

@@ -1,0 +1,94 @@
+package org.xlbridge.driver.libvirt;
+
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.libvirt.Error.ErrorNumber;
+import org.xlbridge.driver.api.Connect;
+import org.xlbridge.driver.api.ShutdownResult;
+import org.xlbridge.driver.scenarios.DomainScenarios;
+import org.xlbridge.driver.spi.DriverEnvironment;
+import org.xlbridge.driver.spi.DriverManager;
+import org.xlbridge.eventloop.conformance.Await;
+import org.xlbridge.eventloop.libvirt.LibvirtAssumptions;
+import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
+import org.xlbridge.eventloop.libvirt.PrivateLibvirtd;
+
+/**
+ * The shared scenarios through the {@code libvirt} driver on a remote connection,
+ * {@code test+unix:///default?socket=...} to a private {@code libvirtd} (its test driver), on libvirt's own
+ * loop: the connection's socket, keepalive and event queue all run on the loop, and the scenarios see the
+ * daemon's test driver exactly as the local one ({@link LibvirtDriverScenariosTest} says where it differs
+ * from a hypervisor).
+ */
+class LibvirtDriverRemoteScenariosTest extends DomainScenarios {
+    private static LibvirtEventLoop loop;
+    private static Thread loopThread;
+    private static DriverManager manager;
+    private static PrivateLibvirtd daemon;
+
+    @BeforeAll
+    static void startLoopAndDaemon() throws Exception {
+        LibvirtAssumptions.assumeLibvirt();
+        LibvirtAssumptions.assumeLibvirtd();
+        loop = new LibvirtEventLoop();
+        loopThread = new Thread(loop::run, "libvirt-remote-loop");
+        loopThread.setDaemon(true);
+        loopThread.start();
+        manager = new DriverManager(DriverEnvironment.of(loop));
+        daemon = PrivateLibvirtd.start();
+    }
+
+    @AfterAll
+    static void stopAll() {
+        try {
+            if (manager != null) {
+                manager.close();
+            }
+            if (daemon != null) {
+                daemon.close();
+            }
+        } finally {
+            if (loop != null) {
+                loop.stop();
+                Await.join(loopThread);
+                loop.close();
+            }
+        }
+    }
+
+    @Override
+    protected Connect open() {
+        return manager.open(daemon.testUri());
+    }
+
+    @Override
+    protected Thread loopThread() {
+        return loopThread;
+    }
+
+    @Override
+    protected String domainType() {
+        return "test";
+    }
+
+    @Override
+    protected ShutdownResult expectedResultForIgnoringGuest() {
+        return ShutdownResult.BY_GUEST;
+    }
+
+    @Override
+    protected List<String> expectedRebootEvents() {
+        return List.of();
+    }
+
+    @Override
+    protected boolean supportsDiskHotplug() {
+        return false;
+    }
+
+    @Override
+    protected ErrorNumber wrongStateError(String operation) {
+        return operation.equals("destroy") ? ErrorNumber.VIR_ERR_OPERATION_INVALID : ErrorNumber.VIR_ERR_INTERNAL_ERROR;
+    }
+}

@@ -1,0 +1,313 @@
+package org.xlbridge.verification;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import kotlin.Unit;
+import kotlinx.serialization.json.Json;
+import org.junit.jupiter.api.Assumptions;
+import org.pastalab.fray.core.ThreadContext;
+import org.pastalab.fray.core.command.Configuration;
+import org.pastalab.fray.core.observers.TimelineCoverageType;
+import org.pastalab.fray.core.randomness.ControlledRandomProvider;
+import org.pastalab.fray.core.randomness.Randomness;
+import org.pastalab.fray.core.scheduler.PCTScheduler;
+import org.pastalab.fray.core.scheduler.POSScheduler;
+import org.pastalab.fray.core.scheduler.Scheduler;
+import org.pastalab.fray.junit.plain.FrayInTestLauncher;
+import org.pastalab.fray.rmi.ScheduleObserver;
+
+/**
+ * Runs a scenario under Fray's scheduler: many schedules of the same real threads, each chosen by the
+ * scheduler (PCT or POS), stopping at the first schedule whose invariant check throws.
+ *
+ * <p>Fray's pitfalls, handled here rather than in every test:
+ * <ul>
+ *   <li>On a JVM that is not Fray's instrumented JDK, or without its agents, the launcher silently runs
+ *       the scenario as an uncontrolled stress loop. {@link #requireFray()} refuses that up front (a
+ *       skip with the reason outside CI, a failure under {@code CI=true}), and every run counts the
+ *       scheduling decisions Fray made: a run with none was not controlled and fails.</li>
+ *   <li>Fray's randomness is unseeded: a failure is only reproducible from its recording, which
+ *       {@link #explore} copies out of Fray's report directory (that directory is wiped by the next
+ *       launch) into {@code target/fray/recordings/NAME}.</li>
+ * </ul>
+ *
+ * <p>Locking: none; used from the JUnit thread only. The observers below are called by Fray's
+ * scheduler, one decision at a time.
+ */
+final class Explorer {
+    /** The scheduling algorithms explored. */
+    enum Algorithm {
+        /** Probabilistic concurrency testing, depth 3 (Fray's default switch points). */
+        PCT,
+        /** Partial order sampling. */
+        POS;
+
+        Scheduler newScheduler() {
+            return this == PCT ? new PCTScheduler() : new POSScheduler();
+        }
+    }
+
+    /** What one exploration did. */
+    record Result(String name, Algorithm algorithm, int schedules, Throwable failure, Path recording,
+                  long decisions) {
+        boolean found() {
+            return failure != null;
+        }
+
+        @Override
+        public String toString() {
+            return name + " [" + algorithm + "]: " + (found()
+                    ? "failure in schedule " + schedules + ": " + failure
+                    : schedules + " schedules, no failure") + " (" + decisions + " scheduling decisions)";
+        }
+    }
+
+    /** File of a kept PCT recording holding the scheduler's learnt schedule length. */
+    private static final String PCT_MAX_STEP = "pct-max-step";
+
+    private Explorer() {
+    }
+
+    /** Schedules per scenario and algorithm for a clean exploration (-Dxlbridge.fray.budget). */
+    static int budget() {
+        return Integer.getInteger("xlbridge.fray.budget", 200);
+    }
+
+    /** Most schedules spent looking for a failure that must exist (-Dxlbridge.fray.findBudget). */
+    static int findBudget() {
+        return Integer.getInteger("xlbridge.fray.findBudget", 1000);
+    }
+
+    static boolean underCi() {
+        return "true".equals(System.getenv("CI"));
+    }
+
+    /** Why this JVM cannot run a controlled exploration, or null if it can. */
+    static String whyNotFray() {
+        Path release = Paths.get(System.getProperty("java.home"), "release");
+        boolean instrumented;
+        try {
+            instrumented = Files.exists(release)
+                    && Files.readAllLines(release).stream().anyMatch(l -> l.contains("IMPLEMENTOR=Fray"));
+        } catch (IOException e) {
+            instrumented = false;
+        }
+        List<String> args = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        boolean agent = args.stream().anyMatch(a -> a.startsWith("-javaagent:") && a.contains("fray"));
+        boolean jvmti = args.stream().anyMatch(a -> a.startsWith("-agentpath:") && a.contains("libjvmti"));
+        if (instrumented && agent && jvmti) {
+            return null;
+        }
+        return "not on Fray's instrumented JDK with its agents (java.home=" + System.getProperty("java.home")
+                + ", instrumented=" + instrumented + ", javaagent=" + agent + ", jvmti=" + jvmti
+                + "); run .ci/prepare-fray-jdk (expected in " + System.getProperty("xlbridge.fray.jdk",
+                "$HOME/.cache/xlbridge/fray-jdk-0.9.2") + ")";
+    }
+
+    /**
+     * Skips the calling test with the reason when Fray is not available, or fails it under
+     * {@code CI=true}, where an exploration that did not run must not pass.
+     */
+    static void requireFray() {
+        String why = whyNotFray();
+        if (why == null) {
+            return;
+        }
+        if (underCi()) {
+            fail("CI=true and the controlled exploration cannot run: " + why);
+        }
+        Assumptions.abort("controlled exploration skipped: " + why);
+    }
+
+    /**
+     * Explores up to {@code schedules} schedules of {@code scenario}, stopping at the first failure.
+     * The scenario builds its objects, starts its threads, joins them and throws if an invariant broke.
+     */
+    static Result explore(String name, Algorithm algorithm, int schedules, Runnable scenario) {
+        requireFray();
+        DecisionCounter counter = new DecisionCounter();
+        Configuration[] config = new Configuration[1];
+        Throwable failure = null;
+        try {
+            FrayInTestLauncher.INSTANCE.launchFray(scenario, algorithm.newScheduler(), new ControlledRandomProvider(),
+                    schedules, 600, false, TimelineCoverageType.NONE, c -> {
+                        config[0] = c;
+                        c.getScheduleObservers().add(counter);
+                        return Unit.INSTANCE;
+                    });
+        } catch (Throwable t) {
+            failure = t;
+        }
+        Configuration c = config[0];
+        // currentIteration is 0-based and stays at the failing schedule's index when Fray stops early.
+        int ran = failure != null ? c.getCurrentIteration() + 1 : c.getCurrentIteration();
+        if (counter.decisions.get() == 0) {
+            fail(name + ": Fray made no scheduling decision in " + ran
+                    + " runs: the scenario ran uncontrolled (agent not active?)");
+        }
+        Path kept = null;
+        if (failure != null) {
+            kept = keepRecording(c.getReport().resolve("recording"), name + "-" + algorithm, c.getScheduler());
+        }
+        Result r = new Result(name, algorithm, ran, failure, kept, counter.decisions.get());
+        System.out.println("fray: " + r + (kept != null ? "; recording kept in " + kept : ""));
+        return r;
+    }
+
+    /**
+     * Replays a recording: the recorded scheduler, fed the recorded random choices (and, for PCT, the
+     * schedule length it had learnt by the failing schedule), makes the same choices again.
+     * Returns the failure it reproduced (null if none) and prints the schedule's steps.
+     */
+    static Throwable replay(String name, Path recording, Runnable scenario) {
+        requireFray();
+        // A recording holds random choices, not steps: it replays only if the run meets the same
+        // scheduling points. Every kept recording was found in a JVM that had already run the scenario
+        // (its classes initialised, whose static initialisers add scheduling points), so warm up the same.
+        try {
+            FrayInTestLauncher.INSTANCE.launchFray(scenario, new POSScheduler(), new ControlledRandomProvider(),
+                    1, 600, false, TimelineCoverageType.NONE, c -> Unit.INSTANCE);
+        } catch (Throwable ignored) {
+            // a warm-up run may well hit the failure; only the replay below counts
+        }
+        StepTracer tracer = new StepTracer();
+        Throwable failure = null;
+        try {
+            FrayInTestLauncher.INSTANCE.launchFray(scenario, replayScheduler(recording), new ControlledRandomProvider(),
+                    1, 600, true, TimelineCoverageType.NONE, c -> {
+                        c.getScheduleObservers().add(tracer);
+                        return Unit.INSTANCE;
+                    });
+        } catch (Throwable t) {
+            failure = t;
+        }
+        if (tracer.steps.isEmpty()) {
+            fail(name + ": the replay made no scheduling decision: it ran uncontrolled");
+        }
+        System.out.println("fray replay of " + name + " (" + recording + "): "
+                + (failure == null ? "no failure" : failure) + "\n" + tracer.render());
+        return failure;
+    }
+
+    private static Scheduler replayScheduler(Path recording) {
+        try {
+            String className = Files.readString(recording.resolve("scheduler")).trim();
+            Randomness random = Json.Default.decodeFromString(Randomness.Companion.serializer(),
+                    Files.readString(recording.resolve("random.json")));
+            Path pctMaxStep = recording.resolve(PCT_MAX_STEP);
+            if (className.equals(PCTScheduler.class.getName()) && Files.exists(pctMaxStep)) {
+                return new PCTScheduler(random, 3, Integer.parseInt(Files.readString(pctMaxStep).trim()));
+            }
+            return (Scheduler) Class.forName(className)
+                    .getConstructor(Randomness.class).newInstance(random);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the recording in " + recording, e);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot rebuild the recorded scheduler from " + recording, e);
+        }
+    }
+
+    private static Path keepRecording(Path from, String name, Scheduler failing) {
+        Path to = Paths.get(System.getProperty("xlbridge.fray.recordings", "target/fray/recordings")).resolve(name);
+        try {
+            if (Files.exists(to)) {
+                try (Stream<Path> old = Files.list(to)) {
+                    for (Path p : (Iterable<Path>) old::iterator) {
+                        Files.delete(p);
+                    }
+                }
+            }
+            Files.createDirectories(to);
+            for (String f : new String[] {"scheduler", "random.json"}) {
+                Files.copy(from.resolve(f), to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            }
+            if (failing instanceof PCTScheduler pct) {
+                // PCT learns its schedule length across schedules and draws its priority change points
+                // from it: the failing schedule's length is part of what replays it.
+                Files.writeString(to.resolve(PCT_MAX_STEP), Integer.toString(pct.getMaxStep()));
+            }
+            return to;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep Fray's recording " + from, e);
+        }
+    }
+
+    /** Counts Fray's scheduling decisions: zero means nothing was controlled. */
+    static final class DecisionCounter implements ScheduleObserver<ThreadContext> {
+        final AtomicInteger decisions = new AtomicInteger();
+
+        @Override
+        public void onNewSchedule(Collection<? extends ThreadContext> all, ThreadContext scheduled) {
+            decisions.incrementAndGet();
+        }
+
+        @Override
+        public void onContextSwitch(ThreadContext current, ThreadContext next) {
+        }
+    }
+
+    /**
+     * Records each scheduling decision of a replay (thread, the operation it is about to do, where in
+     * xlbridge code) and renders the schedule readably: one line per run of consecutive steps by one
+     * thread, with the xlbridge methods it went through.
+     */
+    static final class StepTracer implements ScheduleObserver<ThreadContext> {
+        record Step(String thread, String operation, String where) {
+        }
+
+        final List<Step> steps = new ArrayList<>();
+
+        @Override
+        public void onNewSchedule(Collection<? extends ThreadContext> all, ThreadContext scheduled) {
+            Thread t = scheduled.getThread();
+            String where = "";
+            for (StackTraceElement e : t.getStackTrace()) {
+                String c = e.getClassName();
+                if (c.startsWith("org.xlbridge.") && !c.startsWith("org.xlbridge.verification.Explorer")) {
+                    where = c.substring(c.lastIndexOf('.') + 1) + "." + e.getMethodName();
+                    break;
+                }
+            }
+            steps.add(new Step(t.getName(), scheduled.getPendingOperation().getClass().getSimpleName(), where));
+        }
+
+        @Override
+        public void onContextSwitch(ThreadContext current, ThreadContext next) {
+        }
+
+        String render() {
+            StringBuilder out = new StringBuilder("steps      thread                what it did (xlbridge methods, in order)\n");
+            int i = 0;
+            while (i < steps.size()) {
+                int j = i;
+                List<String> seen = new ArrayList<>();
+                while (j < steps.size() && steps.get(j).thread().equals(steps.get(i).thread())) {
+                    String w = steps.get(j).where();
+                    if (!w.isEmpty() && (seen.isEmpty() || !seen.get(seen.size() - 1).equals(w))) {
+                        seen.add(w);
+                    }
+                    j++;
+                }
+                String what = seen.size() <= 8 ? String.join(" > ", seen)
+                        : String.join(" > ", seen.subList(0, 4)) + " > ... > "
+                                + String.join(" > ", seen.subList(seen.size() - 3, seen.size()));
+                out.append(String.format("%4d-%-4d  %-20s  %s (then %s)%n", i + 1, j, steps.get(i).thread(),
+                        what.isEmpty() ? "-" : what, steps.get(j - 1).operation()));
+                i = j;
+            }
+            return out.toString();
+        }
+    }
+}
