@@ -4,8 +4,8 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.xlbridge.eventloop.EventLoop;
-import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
+import org.xlbridge.eventloop.ForwardingEventLoop;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.TimeoutCallback;
 
@@ -15,18 +15,17 @@ import org.xlbridge.eventloop.TimeoutCallback;
  *
  * <p>Locking: {@link #timerIds} and {@link #watchIds} are guarded by their own monitors; the counter is atomic.
  */
-final class IdAuditLoop implements EventLoop {
-    private final EventLoop inner;
+final class IdAuditLoop extends ForwardingEventLoop {
     private final Set<Integer> timerIds = new HashSet<>();
     private final Set<Integer> watchIds = new HashSet<>();
     private final AtomicLong reused = new AtomicLong();
 
     IdAuditLoop(EventLoop inner) {
-        this.inner = inner;
+        super(inner);
     }
 
     EventLoop inner() {
-        return inner;
+        return delegate();
     }
 
     long reusedIds() {
@@ -43,65 +42,20 @@ final class IdAuditLoop implements EventLoop {
 
     @Override
     public int addHandle(int fd, int events, HandleCallback cb, FreeCallback ff) {
-        int id = inner.addHandle(fd, events, cb, ff);
+        int id = super.addHandle(fd, events, cb, ff);
         record(watchIds, id);
         return id;
     }
 
     @Override
-    public void updateHandle(int watch, int events) {
-        inner.updateHandle(watch, events);
-    }
-
-    @Override
-    public boolean removeHandle(int watch) {
-        return inner.removeHandle(watch);
-    }
-
-    @Override
     public int addTimeout(int frequencyMs, TimeoutCallback cb, FreeCallback ff) {
-        int id = inner.addTimeout(frequencyMs, cb, ff);
+        int id = super.addTimeout(frequencyMs, cb, ff);
         record(timerIds, id);
         return id;
     }
 
     @Override
-    public void updateTimeout(int timer, int frequencyMs) {
-        inner.updateTimeout(timer, frequencyMs);
-    }
-
-    @Override
-    public boolean removeTimeout(int timer) {
-        return inner.removeTimeout(timer);
-    }
-
-    @Override
-    public void runOnce() {
-        inner.runOnce();
-    }
-
-    @Override
-    public void run() {
-        inner.run();
-    }
-
-    @Override
-    public void stop() {
-        inner.stop();
-    }
-
-    @Override
-    public EventLoopStats stats() {
-        return inner.stats();
-    }
-
-    @Override
-    public void close() {
-        inner.close();
-    }
-
-    @Override
     public String toString() {
-        return inner.toString();
+        return delegate().toString();
     }
 }

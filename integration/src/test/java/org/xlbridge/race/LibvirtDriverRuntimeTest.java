@@ -27,6 +27,7 @@ import org.xlbridge.driver.LibvirtClientModule;
 import org.xlbridge.driver.LibvirtConnections;
 import org.xlbridge.driver.LibxlDriverModule;
 import org.xlbridge.eventloop.EventLoop;
+import org.xlbridge.eventloop.ForwardingEventLoop;
 import org.xlbridge.eventloop.libvirt.LibvirtAssumptions;
 import org.xlbridge.eventloop.libvirt.LibvirtEventImpl;
 import org.xlbridge.eventloop.libvirt.OwnProcess;
