@@ -27,6 +27,8 @@ class RecordedScheduleReplayTest {
                         Scenarios.deregisterDuringDispatch(Setup.legacy()), "I2"),
                 Arguments.of("legacy-b-two-dispatches-against-modify-POS",
                         Scenarios.twoDispatchesAgainstModify(Setup.legacy()), "I2"),
+                Arguments.of("legacy-f-operation-answer-against-its-timeout-POS",
+                        Scenarios.operationAnswerAgainstItsTimeout(Setup.legacy()), "I10/I2 B completed"),
                 Arguments.of("mutant-NO_ONCE_GUARD-b-POS",
                         Scenarios.twoDispatchesAgainstModify(Setup.mutant(Mutation.NO_ONCE_GUARD)), "I1"),
                 Arguments.of("mutant-FREE_BEFORE_CALLBACK_RETURNED-a-POS",
