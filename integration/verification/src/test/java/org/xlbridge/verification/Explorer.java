@@ -137,8 +137,8 @@ final class Explorer {
      */
     static Result explore(String name, Algorithm algorithm, int schedules, Runnable scenario) {
         requireFray();
-        DecisionCounter counter = new DecisionCounter();
         Configuration[] config = new Configuration[1];
+        DecisionCounter counter = new DecisionCounter(config);
         Throwable failure = null;
         try {
             FrayInTestLauncher.INSTANCE.launchFray(scenario, algorithm.newScheduler(), new ControlledRandomProvider(),
@@ -159,7 +159,7 @@ final class Explorer {
         }
         Path kept = null;
         if (failure != null) {
-            kept = keepRecording(c.getReport().resolve("recording"), name + "-" + algorithm, c.getScheduler());
+            kept = keepRecording(c.getReport().resolve("recording"), name + "-" + algorithm, counter.pctMaxStep);
         }
         Result r = new Result(name, algorithm, ran, failure, kept, counter.decisions.get());
         System.out.println("fray: " + r + (kept != null ? "; recording kept in " + kept : ""));
@@ -219,7 +219,7 @@ final class Explorer {
         }
     }
 
-    private static Path keepRecording(Path from, String name, Scheduler failing) {
+    private static Path keepRecording(Path from, String name, int pctMaxStep) {
         Path to = Paths.get(System.getProperty("xlbridge.fray.recordings", "target/fray/recordings")).resolve(name);
         try {
             if (Files.exists(to)) {
@@ -233,10 +233,10 @@ final class Explorer {
             for (String f : new String[] {"scheduler", "random.json"}) {
                 Files.copy(from.resolve(f), to.resolve(f), StandardCopyOption.REPLACE_EXISTING);
             }
-            if (failing instanceof PCTScheduler pct) {
+            if (pctMaxStep >= 0) {
                 // PCT learns its schedule length across schedules and draws its priority change points
                 // from it: the failing schedule's length is part of what replays it.
-                Files.writeString(to.resolve(PCT_MAX_STEP), Integer.toString(pct.getMaxStep()));
+                Files.writeString(to.resolve(PCT_MAX_STEP), Integer.toString(pctMaxStep));
             }
             return to;
         } catch (IOException e) {
@@ -244,13 +244,30 @@ final class Explorer {
         }
     }
 
-    /** Counts Fray's scheduling decisions: zero means nothing was controlled. */
+    /**
+     * Counts Fray's scheduling decisions (zero means nothing was controlled) and, under PCT, notes the schedule
+     * length the running schedule's scheduler was made with. Fray makes each schedule's PCT scheduler from the
+     * previous one, with the length learnt so far; after a failure the configuration may already hold the next
+     * one (its length grown by the failing schedule), whose priority change points would differ, so the length is
+     * read while the failing schedule runs.
+     */
     static final class DecisionCounter implements ScheduleObserver<ThreadContext> {
         final AtomicInteger decisions = new AtomicInteger();
+        private final Configuration[] config;
+        /** The running PCT scheduler's learnt length, or -1 (not PCT). Written by Fray's scheduler only. */
+        volatile int pctMaxStep = -1;
+
+        DecisionCounter(Configuration[] config) {
+            this.config = config;
+        }
 
         @Override
         public void onNewSchedule(Collection<? extends ThreadContext> all, ThreadContext scheduled) {
             decisions.incrementAndGet();
+            Configuration c = config[0];
+            if (c != null && c.getScheduler() instanceof PCTScheduler pct) {
+                pctMaxStep = pct.getMaxStep();
+            }
         }
 
         @Override

@@ -3,8 +3,6 @@ package org.xlbridge.verification;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -42,7 +40,7 @@ import org.xlbridge.xen.SimHost;
  * {@link MutantBridge}) on the pure-Java loops — {@link ManualEventLoop} driven by a test thread, behind
  * {@link PooledDispatchEventLoop} so dispatches (and the frees after them) run on pool threads. Each
  * scenario builds fresh objects, runs 2–3 threads, drains the loop and checks the invariants of SPEC
- * (I1–I4, I7, I9), throwing {@link AssertionError} naming what broke. Fray runs it once per schedule.
+ * (I1–I4, I7, I9, I10), throwing {@link AssertionError} naming what broke. Fray runs it once per schedule.
  *
  * <p>Locking: a scenario's shared test state is atomics; the threads are joined before the checks.
  */
@@ -586,15 +584,21 @@ final class Scenarios {
             SimHost host = new SimHost(w.manual::nanoTime);
             LibxlDomains doms = new LibxlDomains(w.ctx, host, ev -> { });
             try {
-                Map<Ao, AtomicInteger> completions = new ConcurrentHashMap<>();
-                Map<Ao, Long> completedAt = new ConcurrentHashMap<>();
+                // Counted per domain in atomics, not in a map keyed by Ao: a ConcurrentHashMap's bin
+                // collisions depend on identity hashes (different in every JVM) and add a lock, i.e. a
+                // scheduling point, which would make a kept recording replay differently.
+                int[] domid = {-1, -1};
+                AtomicInteger aCompletions = new AtomicInteger();
+                AtomicInteger bCompletions = new AtomicInteger();
+                AtomicLong bCompletedAt = new AtomicLong(-1);
                 CountDownLatch aDone = new CountDownLatch(1);
-                Ao[] shutdownA = new Ao[1];
                 AoHow how = AoHow.callback((ao, rc) -> {
-                    completions.computeIfAbsent(ao, k -> new AtomicInteger()).incrementAndGet();
-                    completedAt.putIfAbsent(ao, w.manual.nanoTime());
-                    if (ao == shutdownA[0]) {
+                    if (ao.domid() == domid[0]) {
+                        aCompletions.incrementAndGet();
                         aDone.countDown();
+                    } else if (ao.domid() == domid[1]) {
+                        bCompletions.incrementAndGet();
+                        bCompletedAt.compareAndSet(-1, w.manual.nanoTime());
                     }
                 });
                 Ao createA = doms.create(DomainConfig.of("a", 131_072, 1,
@@ -604,13 +608,15 @@ final class Scenarios {
                 if (createA.rc() != 0 || createB.rc() != 0) {
                     throw new AssertionError("setup: create failed: " + createA + ", " + createB);
                 }
+                domid[0] = createA.domid(); // written before any thread that reads it is started
+                domid[1] = createB.domid();
                 XsWatch anchor = doms.watcher().newWatch();
                 anchor.register("/anchor", (watch, path, eventPath) -> { });
-                shutdownA[0] = doms.shutdown(createA.domid(), 100, how);
+                Ao shutdownA = doms.shutdown(createA.domid(), 100, how);
                 deliverStoreFd(w.manual, doms); // the watches' first firings: A still runs
                 w.settle();
-                if (shutdownA[0].isComplete()) {
-                    throw new AssertionError("setup: A completed before its guest answered: " + shutdownA[0]);
+                if (shutdownA.isComplete()) {
+                    throw new AssertionError("setup: A completed before its guest answered: " + shutdownA);
                 }
                 Ao[] shutdownB = new Ao[1];
                 runThreads(new String[] {"loop", "app"},
@@ -625,10 +631,10 @@ final class Scenarios {
                         });
                 w.settle();
                 List<String> broken = new ArrayList<>();
-                Ao a = shutdownA[0];
+                Ao a = shutdownA;
                 Ao b = shutdownB[0];
                 if (b.isComplete()) {
-                    broken.add("I10/I2 B completed with rc " + b.rc() + " at t = " + completedAt.getOrDefault(b, -1_000_000L) / 1_000_000
+                    broken.add("I10/I2 B completed with rc " + b.rc() + " at t = " + bCompletedAt.get() / 1_000_000
                             + " ms, before its guest answered and ~60 s before its deadline (A's stale timeout)");
                 }
                 deliverStoreFd(w.manual, doms); // B's watch fires once when set
@@ -639,8 +645,8 @@ final class Scenarios {
                 w.settle();
                 anchor.deregister();
                 w.drain(Duration.ZERO);
-                int aTimes = completions.getOrDefault(a, new AtomicInteger()).get();
-                int bTimes = completions.getOrDefault(b, new AtomicInteger()).get();
+                int aTimes = aCompletions.get();
+                int bTimes = bCompletions.get();
                 int timedOut = LibxlError.TIMEDOUT.code();
                 if (aTimes != 1 || (a.rc() != 0 && a.rc() != timedOut)) {
                     broken.add("I10 A completed " + aTimes + " times, rc " + (a.isComplete() ? a.rc() : "-")
