@@ -201,6 +201,36 @@ final class Explorer {
         return failure;
     }
 
+    /**
+     * Replays up to {@code attempts} times until the recording reproduces {@code expected}'s root message, for a
+     * scenario whose steps are not all Fray's to choose. Scenario (f) (the simulated host) is one: a replay of
+     * its recordings missed the failure in about one attempt in five here (in-run replays; the committed
+     * recording reproduced at the first attempt every time). The cause is not pinned down; the suspect is JNA's
+     * native memory, allocated by the xenstore writer and the fd checks, whose bookkeeping locks are shared with
+     * JNA's cleaner thread, which runs when the garbage collector says so. Returns the last failure reproduced
+     * (null if none) and prints how many attempts it took.
+     */
+    static Throwable replay(String name, Path recording, Runnable scenario, int attempts, String expected) {
+        Throwable last = null;
+        for (int i = 1; i <= attempts; i++) {
+            last = replay(name, recording, scenario);
+            if (last != null && (expected == null || rootMessage(last).contains(expected))) {
+                System.out.println("fray replay of " + name + " reproduced the failure at attempt " + i + " of " + attempts);
+                return last;
+            }
+        }
+        System.out.println("fray replay of " + name + " did not reproduce the failure in " + attempts + " attempts");
+        return last;
+    }
+
+    static String rootMessage(Throwable t) {
+        Throwable c = t;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return String.valueOf(c.getMessage());
+    }
+
     private static Scheduler replayScheduler(Path recording) {
         try {
             String className = Files.readString(recording.resolve("scheduler")).trim();

@@ -3,6 +3,7 @@ package org.xlbridge.verification;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -601,9 +602,11 @@ final class Scenarios {
                         bCompletedAt.compareAndSet(-1, w.manual.nanoTime());
                     }
                 });
-                Ao createA = doms.create(DomainConfig.of("a", 131_072, 1,
+                // Fixed UUIDs: DomainConfig.of draws one from SecureRandom, whose locks (and buffer refills,
+                // depending on what the JVM drew before) would make the schedule's steps differ between runs.
+                Ao createA = doms.create(new DomainConfig("a", new UUID(0, 1), 131_072, 1, List.of(),
                         GuestScript.cooperative().withShutdownAnswerMs(100)), AoHow.synchronous());
-                Ao createB = doms.create(DomainConfig.of("b", 131_072, 1,
+                Ao createB = doms.create(new DomainConfig("b", new UUID(0, 2), 131_072, 1, List.of(),
                         GuestScript.cooperative().withShutdownAnswerMs(1_000)), AoHow.synchronous());
                 if (createA.rc() != 0 || createB.rc() != 0) {
                     throw new AssertionError("setup: create failed: " + createA + ", " + createB);
