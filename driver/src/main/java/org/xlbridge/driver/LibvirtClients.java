@@ -14,11 +14,12 @@ public interface LibvirtClients {
     /**
      * Makes {@code loop} libvirt's event implementation unless it already is (libvirt's own loop
      * registered libvirt's default implementation when it was made). Called before the loop thread starts
-     * and before any connection.
+     * and before any connection, when {@link DriverConfig#libvirtUri()} is configured or the driver
+     * plugin's URI is a libvirt one.
      */
     void prepare(EventLoop loop);
 
-    /** Opens the configured connection; the loop is turning. */
+    /** Opens the configured {@link DriverConfig#libvirtUri()} connection; the loop is turning. */
     void open();
 
     /** Removes every event listener added through this object. */

@@ -19,7 +19,9 @@ import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
  * The libvirt-java connection of a driver, on the driver's loop: {@link DriverRuntime} prepares the loop
  * (the embedded loop becomes libvirt's event implementation through {@link LibvirtEventImpl#register};
  * libvirt's own loop already is libvirt's default one), opens {@code new Connect(uri)} for the configured
- * {@link DriverConfig#libvirtUri()}, and closes it first at teardown. Listeners added through
+ * {@link DriverConfig#libvirtUri()}, and closes it first at teardown. {@link #prepare} is also the one
+ * place where the runtime registers the loop when only the driver plugin's URI ({@link DriverConfig#uri()})
+ * is a libvirt one; {@link #awaitFreed} then waits for that connection's frees too. Listeners added through
  * {@link #addLifecycleListener} are remembered so the runtime can remove them before closing.
  *
  * <p>Making this object does nothing; everything happens in the runtime's {@code start()} and
@@ -57,9 +59,8 @@ public final class LibvirtConnections implements LibvirtClients {
 
     @Override
     public synchronized void prepare(EventLoop eventLoop) {
-        if (uri == null) {
-            throw new IllegalStateException("no libvirt URI configured (" + DriverConfig.LIBVIRT_URI_PROPERTY + ")");
-        }
+        // No URI check: the runtime also prepares the loop for a driver plugin connection to a libvirt URI
+        // (DriverConfig.uri), with no libvirt-java connection of its own to open.
         if (loop != null) {
             throw new IllegalStateException("libvirt connections already prepared on " + loop);
         }
@@ -77,6 +78,9 @@ public final class LibvirtConnections implements LibvirtClients {
         if (loop == null) {
             throw new IllegalStateException("prepare(loop) must come before open(): libvirt needs its event"
                     + " implementation before the first connection");
+        }
+        if (uri == null) {
+            throw new IllegalStateException("no libvirt URI configured (" + DriverConfig.LIBVIRT_URI_PROPERTY + ")");
         }
         if (connection != null) {
             return;

@@ -9,6 +9,8 @@ import com.google.inject.Injector;
 import com.google.inject.matcher.Matchers;
 import com.google.inject.spi.ProvisionListener;
 import com.google.inject.util.Modules;
+import java.lang.reflect.Proxy;
+import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -17,6 +19,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.xlbridge.driver.api.Connect;
+import org.xlbridge.driver.spi.Driver;
+import org.xlbridge.driver.spi.DriverEnvironment;
+import org.xlbridge.driver.spi.DriverManager;
+import org.xlbridge.driver.spi.DriverPluginModule;
+import org.xlbridge.driver.spi.DriverState;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
@@ -32,7 +40,8 @@ import org.xlbridge.time.TimeSource;
 /**
  * Guice wiring, configuration parsing and the runtime's lifecycle: injection makes nothing until
  * {@code start()}, overriding the {@link EventLoop} binding moves the whole driver to another loop, and
- * {@code close()} drains everything.
+ * {@code close()} drains everything; with the driver plugin installed, the runtime (not a provider) opens
+ * the plugin's URI at start and closes its driver manager first.
  */
 class DriverWiringTest {
 
@@ -244,6 +253,108 @@ class DriverWiringTest {
     }
 
     @Test
+    void installingThePluginMakesAndOpensNothingUntilStart() {
+        List<String> log = new CopyOnWriteArrayList<>();
+        ProvisionRecorder made = new ProvisionRecorder();
+        RecordingClients clients = new RecordingClients(log, new AtomicReference<>());
+        Injector injector = Guice.createInjector(
+                new DriverConfigModule(DriverConfig.defaults().withLoop(LoopKind.LIBVIRT).withUri("lv:///x")),
+                new EventLoopModule(),
+                Modules.override(new LibxlDriverModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(LibvirtClients.class).toInstance(clients);
+                    }
+                }),
+                new DriverPluginModule(List.of(new LoggingDriver("lv", true, log, null))), made);
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+        assertThatThrownBy(() -> injector.getInstance(Connect.class))
+                .hasMessageContaining("connection 'lv:///x' is not open: call DriverRuntime.start() first");
+        assertThatThrownBy(runtime::driverManager).hasMessageContaining("not started");
+        assertThat(made.types()).doesNotContain(EventLoop.class, DriverManager.class, LibxlDriverState.class);
+        assertThat(log).as("no registration with libvirt, no driver state, no connection").isEmpty();
+        runtime.close();
+        assertThat(made.types()).doesNotContain(EventLoop.class, DriverManager.class);
+        assertThat(log).isEmpty();
+    }
+
+    @Test
+    void withThePluginOnALibvirtUriTheRuntimeRegistersOnceAndClosesTheManagerFirst() {
+        List<String> log = new CopyOnWriteArrayList<>();
+        AtomicReference<DriverRuntime> runtimeRef = new AtomicReference<>();
+        RecordingLoop loop = new RecordingLoop(new PollEventLoop(), log, () -> {
+            DriverRuntime r = runtimeRef.get();
+            return "ctx closed=" + r.context().isClosed() + " drained=" + r.bridge().isDrained();
+        });
+        RecordingClients clients = new RecordingClients(log, runtimeRef);
+        LoggingDriver driver = new LoggingDriver("lv", true, log, runtimeRef);
+        Injector injector = Guice.createInjector(
+                new DriverConfigModule(DriverConfig.defaults().withLibvirtUri("test:///default")
+                        .withUri("lv:///plugin")),
+                Modules.override(new EventLoopModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(EventLoop.class).toInstance(loop);
+                    }
+                }),
+                Modules.override(new LibxlDriverModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(LibvirtClients.class).toInstance(clients);
+                    }
+                }),
+                new DriverPluginModule(List.of(driver)));
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+        runtimeRef.set(runtime);
+        runtime.start();
+        Connect c = injector.getInstance(Connect.class);
+        assertThat(c.getURI()).isEqualTo("lv:///plugin");
+        assertThat(runtime.driverManager().environment().loop()).isSameAs(loop);
+        runtime.context().newTimeEvent().registerRel(3_600_000, (ev, deadline, rc) -> { });
+        runtime.close();
+
+        assertThat(c.isOpen()).isFalse();
+        assertThat(log).filteredOn(e -> !e.equals("addTimeout") && !e.equals("updateTimeout")
+                        && !e.equals("removeTimeout"))
+                .containsExactly(
+                        "prepare(loop thread started=false)",
+                        "run",
+                        "open(loop turning=true)",
+                        "lv start(loop turning=true)",
+                        "lv open lv:///plugin",
+                        "lv close lv:///plugin(loop turning=true, ctx closed=false)",
+                        "lv cleanup(loop turning=true, ctx closed=false)",
+                        "deregisterListeners(ctx closed=false)",
+                        "closeConnections(ctx closed=false)",
+                        "awaitFreed(loop turning=true, ctx closed=false)",
+                        "stop(ctx closed=true drained=true)",
+                        "close");
+    }
+
+    @Test
+    void aPluginDriverThatNeedsNoLibvirtEventsRegistersNothing() {
+        List<String> log = new CopyOnWriteArrayList<>();
+        AtomicReference<DriverRuntime> runtimeRef = new AtomicReference<>();
+        RecordingClients clients = new RecordingClients(log, runtimeRef);
+        Injector injector = Guice.createInjector(new DriverConfigModule(DriverConfig.defaults().withUri("pl:///x")),
+                new EventLoopModule(),
+                Modules.override(new LibxlDriverModule()).with(new AbstractModule() {
+                    @Override
+                    protected void configure() {
+                        bind(LibvirtClients.class).toInstance(clients);
+                    }
+                }),
+                new DriverPluginModule(List.of(new LoggingDriver("pl", false, log, runtimeRef))));
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+        runtimeRef.set(runtime);
+        runtime.start();
+        assertThat(runtime.connection().getURI()).isEqualTo("pl:///x");
+        runtime.close();
+        assertThat(log).containsExactly("pl start(loop turning=true)", "pl open pl:///x",
+                "pl close pl:///x(loop turning=true, ctx closed=false)", "pl cleanup(loop turning=true, ctx closed=false)");
+    }
+
+    @Test
     void runtimeCloseDrainsEverythingOnTheEmbeddedLoop() throws Exception {
         Injector injector = Guice.createInjector(new DriverConfigModule(DriverConfig.defaults()),
                 new EventLoopModule(), new LibxlDriverModule());
@@ -394,6 +505,88 @@ class DriverWiringTest {
         public boolean awaitFreed(Duration timeout) {
             log.add("awaitFreed(loop turning=" + turning() + ", ctx closed=" + ctxClosed() + ")");
             return true;
+        }
+    }
+
+    /**
+     * A plugin driver for one scheme that logs its state start, opens, closes and cleanup with what was
+     * true at each (loop turning: the log has "run" and no "stop"; ctx closed).
+     */
+    static final class LoggingDriver implements Driver {
+        private final String scheme;
+        private final boolean needsLibvirt;
+        private final List<String> log;
+        private final AtomicReference<DriverRuntime> runtime;
+
+        LoggingDriver(String scheme, boolean needsLibvirt, List<String> log, AtomicReference<DriverRuntime> runtime) {
+            this.scheme = scheme;
+            this.needsLibvirt = needsLibvirt;
+            this.log = log;
+            this.runtime = runtime;
+        }
+
+        private String now() {
+            // the loop thread may not have entered run() yet when start() opens: wait (bounded) until it has
+            long giveUp = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!log.contains("run") && runtime.get().loop() instanceof RecordingLoop
+                    && System.nanoTime() < giveUp) {
+                Thread.onSpinWait();
+            }
+            boolean turning = runtime.get().loopThread().isAlive()
+                    && !log.stream().anyMatch(e -> e.startsWith("stop"));
+            return "loop turning=" + turning + ", ctx closed=" + runtime.get().context().isClosed();
+        }
+
+        @Override
+        public String name() {
+            return scheme;
+        }
+
+        @Override
+        public boolean acceptsURI(URI uri) {
+            return scheme.equals(uri.getScheme());
+        }
+
+        @Override
+        public boolean needsLibvirtEventImpl() {
+            return needsLibvirt;
+        }
+
+        @Override
+        public DriverState startState(DriverEnvironment environment) {
+            String at = now();
+            log.add(scheme + " start(" + at.substring(0, at.indexOf(',')) + ")");
+            return new DriverState() {
+                @Override
+                public Connect open(URI uri) {
+                    log.add(scheme + " open " + uri);
+                    return connect(uri.toString());
+                }
+
+                @Override
+                public void close() {
+                    log.add(scheme + " cleanup(" + now() + ")");
+                }
+            };
+        }
+
+        private Connect connect(String uri) {
+            AtomicReference<Boolean> open = new AtomicReference<>(true);
+            return (Connect) Proxy.newProxyInstance(Connect.class.getClassLoader(), new Class<?>[] {Connect.class},
+                    (proxy, method, args) -> switch (method.getName()) {
+                        case "getURI" -> uri;
+                        case "isOpen" -> open.get();
+                        case "close" -> {
+                            if (open.getAndSet(false)) {
+                                log.add(scheme + " close " + uri + "(" + now() + ")");
+                            }
+                            yield null;
+                        }
+                        case "hashCode" -> System.identityHashCode(proxy);
+                        case "equals" -> proxy == args[0];
+                        case "toString" -> "LoggingConnect[" + uri + "]";
+                        default -> throw new UnsupportedOperationException(method.getName());
+                    });
         }
     }
 

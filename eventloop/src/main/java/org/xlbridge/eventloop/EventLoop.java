@@ -26,6 +26,28 @@ package org.xlbridge.eventloop;
  *   <li>{@link #stats()} reports live timeouts, live handles, dispatches, callback failures and frees
  *       still pending.</li>
  * </ol>
+ *
+ * <p>Three rules every implementation shares (the conformance suite tests each one):
+ * <ul>
+ *   <li><b>Stop.</b> {@link #stop()} asks the loop to stop. A {@link #run()} under way returns after its
+ *       current iteration. With none under way the request waits for the next {@code run()} or
+ *       {@link #runOnce()}, and whichever returns first consumes it: {@code run()} returns without
+ *       iterating; {@code runOnce()} runs its iteration without blocking (it still dispatches what is
+ *       due). So after {@code stop(); runOnce();} a {@code run()} iterates until the next
+ *       {@code stop()}.</li>
+ *   <li><b>Interrupts.</b> An interrupt of the thread running the loop neither stops the loop nor ends
+ *       {@code run()} or {@code runOnce()} early, and it is not lost: the thread's interrupt status is
+ *       set when they return. (The loops wait in native calls, ppoll(2) or libvirt's GLib poll, that an
+ *       interrupt cannot end; {@code stop()} is the way to end {@code run()}.)</li>
+ *   <li><b>Callback errors.</b> Whatever a {@link TimeoutCallback}, {@link HandleCallback} or
+ *       {@link FreeCallback} throws, checked exceptions and {@link Error}s included, is logged, counted in
+ *       {@link EventLoopStats#callbackFailures()}, and the loop goes on with the next callback. The one
+ *       exception is a {@link VirtualMachineError} other than {@link StackOverflowError} (an
+ *       {@link OutOfMemoryError}, say), after which the JVM may be unable to go on: it is counted too,
+ *       then rethrown out of the {@code run()} or {@code runOnce()} (or {@code close()}) whose iteration
+ *       ran the callback, with the loop's state consistent; the loop stays open, and a later
+ *       {@code run()} goes on. ({@code org.xlbridge.eventloop.core.Contract} holds the rule.)</li>
+ * </ul>
  */
 public interface EventLoop extends AutoCloseable {
 
@@ -56,13 +78,16 @@ public interface EventLoop extends AutoCloseable {
     /** Removes the timer; the free callback runs later on the loop thread. False for an unknown timer. */
     boolean removeTimeout(int timer);
 
-    /** Runs one iteration: blocks until something is due or a wakeup, then dispatches what is ready. */
+    /**
+     * Runs one iteration: blocks until something is due or a wakeup, then dispatches what is ready.
+     * Does not block when a stop is pending, and consumes it (see the stop rule above).
+     */
     void runOnce();
 
-    /** Iterates until {@link #stop()}. */
+    /** Iterates until {@link #stop()} or {@link #close()}; returns at once if a stop is pending. */
     void run();
 
-    /** Asks {@link #run()} to return; callable from any thread, wakes a blocked loop. */
+    /** Asks {@link #run()} to return (see the stop rule above); callable from any thread, wakes a blocked loop. */
     void stop();
 
     /** A snapshot of the loop's counters. */

@@ -50,6 +50,12 @@ public final class LibvirtDriver implements Driver {
         return SCHEMES.contains(plus < 0 ? s : s.substring(0, plus));
     }
 
+    /** Yes: libvirt's events must run on the runtime's loop (SPEC I9). */
+    @Override
+    public boolean needsLibvirtEventImpl() {
+        return true;
+    }
+
     @Override
     public DriverState startState(DriverEnvironment environment) {
         EventLoop loop = environment.loop();

@@ -20,6 +20,15 @@ public interface Driver {
     boolean acceptsURI(URI uri);
 
     /**
+     * Whether this driver's connections need the runtime's loop to be libvirt's event implementation (the
+     * {@code libvirt} driver does). {@link org.xlbridge.driver.DriverRuntime#start()} then makes it so
+     * before the connection opens. Default: no.
+     */
+    default boolean needsLibvirtEventImpl() {
+        return false;
+    }
+
+    /**
      * Starts the driver's state for one runtime. Called at most once per {@link DriverManager}.
      *
      * @throws org.xlbridge.driver.api.DriverException when the driver cannot run in this environment

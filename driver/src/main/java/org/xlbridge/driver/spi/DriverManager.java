@@ -74,13 +74,17 @@ public final class DriverManager implements AutoCloseable {
     }
 
     /**
-     * Opens a connection.
+     * The driver that {@link #open} would use for this URI, found without starting or opening anything.
      *
-     * @throws DriverException {@code VIR_ERR_INVALID_ARG} for a URI that does not parse;
-     *         {@code VIR_ERR_NO_CONNECT} when no driver accepts it (the message lists the drivers found);
-     *         {@code VIR_ERR_INVALID_CONN} after {@link #close()}; what the driver throws otherwise
+     * @throws DriverException as {@link #open} does for a URI that does not parse or that no driver accepts
      */
-    public Connect open(String uri) {
+    public Driver driverFor(String uri) {
+        return choose(uri).driver();
+    }
+
+    private record Choice(Driver driver, URI uri) { }
+
+    private Choice choose(String uri) {
         if (uri == null || uri.isBlank()) {
             throw new DriverException(ErrorNumber.VIR_ERR_INVALID_ARG, "URI must not be empty");
         }
@@ -95,18 +99,27 @@ public final class DriverManager implements AutoCloseable {
             throw new DriverException(ErrorNumber.VIR_ERR_INVALID_ARG,
                     "URI '" + uri + "' has no scheme (e.g. xl:///system, test:///default)");
         }
-        Driver driver = null;
         for (Driver d : drivers) {
             if (d.acceptsURI(parsed)) {
-                driver = d;
-                break;
+                return new Choice(d, parsed);
             }
         }
-        if (driver == null) {
-            throw new DriverException(ErrorNumber.VIR_ERR_NO_CONNECT, "no connection driver available for '"
-                    + uri + "' (drivers found: " + (drivers.isEmpty() ? "none" : String.join(", ", driverNames()))
-                    + ")");
-        }
+        throw new DriverException(ErrorNumber.VIR_ERR_NO_CONNECT, "no connection driver available for '"
+                + uri + "' (drivers found: " + (drivers.isEmpty() ? "none" : String.join(", ", driverNames()))
+                + ")");
+    }
+
+    /**
+     * Opens a connection.
+     *
+     * @throws DriverException {@code VIR_ERR_INVALID_ARG} for a URI that does not parse;
+     *         {@code VIR_ERR_NO_CONNECT} when no driver accepts it (the message lists the drivers found);
+     *         {@code VIR_ERR_INVALID_CONN} after {@link #close()}; what the driver throws otherwise
+     */
+    public Connect open(String uri) {
+        Choice choice = choose(uri);
+        Driver driver = choice.driver();
+        URI parsed = choice.uri();
         lock.lock();
         try {
             if (closed) {

@@ -1,72 +1,81 @@
 package org.xlbridge.driver.spi;
 
 import com.google.inject.AbstractModule;
+import com.google.inject.Provider;
 import com.google.inject.Provides;
 import com.google.inject.Singleton;
-import java.net.URI;
-import java.net.URISyntaxException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import com.google.inject.multibindings.OptionalBinder;
+import jakarta.inject.Inject;
+import java.util.List;
 import org.xlbridge.driver.DriverConfig;
+import org.xlbridge.driver.DriverRuntime;
 import org.xlbridge.driver.api.Connect;
-import org.xlbridge.driver.libvirt.LibvirtDriver;
 import org.xlbridge.eventloop.EventLoop;
-import org.xlbridge.eventloop.libvirt.LibvirtEventImpl;
 
 /**
  * What a management application installs (beside {@code DriverConfigModule}, {@code EventLoopModule} and
- * {@code LibxlDriverModule}) to get a {@link Connect} for the configured URI ({@code xlbridge.uri}) on the
- * configured loop: binds a {@link DriverManager} (one runtime, on the bound {@link EventLoop} and the
- * configured protocol) and provides the connection, opened on first injection.
+ * {@code LibxlDriverModule}) to get a {@link Connect} for the configured URI
+ * ({@link DriverConfig#uri()}, {@code xlbridge.uri}, default {@code xl:///system}) on the configured loop.
  *
- * <p>For a libvirt URI on a loop that is not yet libvirt's event implementation, the provider registers
- * the bound loop with {@link LibvirtEventImpl#register} first: libvirt's events then run on the same loop
- * as everything else. That registration is process-wide and once per process, as libvirt's is.
- *
- * <p>Order at the end, libvirt's: close the {@link DriverManager} (connections, then driver states) while
- * the loop still runs, then close the {@code DriverRuntime} (ctx, drain, loop).
+ * <p>It only binds: a {@link DriverManager} (one runtime, on the bound {@link EventLoop} and the configured
+ * protocol; drivers found with {@link java.util.ServiceLoader} unless given here) made when the
+ * {@link DriverRuntime} first asks for it, and a {@code Connect} provider that hands out the connection
+ * {@link DriverRuntime#start()} opened (an {@link IllegalStateException} before that). The runtime does the
+ * rest: at {@code start()} it makes the loop libvirt's event implementation when the URI's driver needs it
+ * and opens the URI; at {@code close()} it closes the manager first (connections, then driver states),
+ * then the ctx, then the loop. See {@code docs/driver.md}.
  */
 public final class DriverPluginModule extends AbstractModule {
-    private static final Logger log = LoggerFactory.getLogger(DriverPluginModule.class);
+    private final List<Driver> drivers;
 
-    private final ConnectionConfig config;
-
-    /** The URI from the system property {@code xlbridge.uri}, read now. */
+    /** Drivers found with {@link java.util.ServiceLoader} when the runtime starts. */
     public DriverPluginModule() {
-        this(ConnectionConfig.fromSystemProperties());
+        this.drivers = null;
     }
 
-    public DriverPluginModule(ConnectionConfig config) {
-        if (config == null) {
-            throw new IllegalArgumentException("config must not be null");
+    /** Exactly these drivers, in this order of preference. */
+    public DriverPluginModule(List<Driver> drivers) {
+        if (drivers == null) {
+            throw new IllegalArgumentException("drivers must not be null");
         }
-        this.config = config;
+        this.drivers = List.copyOf(drivers);
     }
 
     @Override
     protected void configure() {
-        bind(ConnectionConfig.class).toInstance(config);
+        OptionalBinder.newOptionalBinder(binder(), DriverManager.class).setBinding()
+                .toProvider(new ManagerProvider(drivers)).in(Singleton.class);
     }
 
     @Provides
-    @Singleton
-    DriverManager driverManager(EventLoop loop, DriverConfig driverConfig) {
-        return new DriverManager(new DriverEnvironment(loop, driverConfig.protocol()));
+    Connect connection(DriverRuntime runtime) {
+        return runtime.connection();
     }
 
-    @Provides
-    @Singleton
-    Connect connect(DriverManager manager, ConnectionConfig connection, EventLoop loop) {
-        URI uri;
-        try {
-            uri = new URI(connection.uri());
-        } catch (URISyntaxException e) {
-            return manager.open(connection.uri()); // reports the bad URI with libvirt's error number
+    /**
+     * Makes the manager on the bound loop when asked (by the runtime's {@code start()}), never before.
+     * Locking: none needed; {@link #loop} and {@link #config} are written once by Guice while the injector
+     * is built, before any thread can call {@link #get()} (which Guice calls once: the binding is a singleton).
+     */
+    private static final class ManagerProvider implements Provider<DriverManager> {
+        private final List<Driver> drivers;
+        private Provider<EventLoop> loop;
+        private DriverConfig config;
+
+        ManagerProvider(List<Driver> drivers) {
+            this.drivers = drivers;
         }
-        if (new LibvirtDriver().acceptsURI(uri) && !LibvirtDriver.isLibvirtsEventImplementation(loop)) {
-            log.info("registering {} as libvirt's event implementation for {}", loop, uri);
-            LibvirtEventImpl.register(loop);
+
+        @Inject
+        void inject(Provider<EventLoop> eventLoop, DriverConfig driverConfig) {
+            this.loop = eventLoop;
+            this.config = driverConfig;
         }
-        return manager.open(connection.uri());
+
+        @Override
+        public DriverManager get() {
+            DriverEnvironment environment = new DriverEnvironment(loop.get(), config.protocol());
+            return drivers == null ? new DriverManager(environment) : new DriverManager(environment, drivers);
+        }
     }
 }

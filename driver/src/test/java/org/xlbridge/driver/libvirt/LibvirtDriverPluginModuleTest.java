@@ -17,8 +17,6 @@ import org.xlbridge.driver.EventLoopModule;
 import org.xlbridge.driver.LibxlDriverModule;
 import org.xlbridge.driver.api.Connect;
 import org.xlbridge.driver.api.Domain;
-import org.xlbridge.driver.spi.ConnectionConfig;
-import org.xlbridge.driver.spi.DriverManager;
 import org.xlbridge.driver.spi.DriverPluginModule;
 import org.xlbridge.eventloop.conformance.Await;
 import org.xlbridge.eventloop.libvirt.LibvirtAssumptions;
@@ -28,18 +26,22 @@ import org.xlbridge.eventloop.poll.PollEventLoop;
 
 /**
  * An application that installs {@link DriverPluginModule} with {@code xlbridge.uri=test:///default} on the
- * default (embedded) loop: the module makes the loop libvirt's event implementation, and libvirt's
- * lifecycle events reach the listener on the runtime's loop thread. Own JVM: it registers the loop.
+ * default (embedded) loop: building the injector registers nothing; {@link DriverRuntime#start()} makes the
+ * loop libvirt's event implementation and opens the URI; libvirt's lifecycle events reach the listener on
+ * the runtime's loop thread; the runtime alone tears down, libvirt's frees running before the loop stops.
+ * Own JVM: it registers the loop.
  */
 @Tag(OwnProcess.TAG)
 class LibvirtDriverPluginModuleTest {
     @Test
     void aLibvirtUriRunsOnTheEmbeddedLoop() {
         LibvirtAssumptions.assumeLibvirt();
-        Injector injector = Guice.createInjector(new DriverConfigModule(DriverConfig.defaults()),
-                new EventLoopModule(), new LibxlDriverModule(),
-                new DriverPluginModule(new ConnectionConfig("test:///default")));
-        DriverRuntime runtime = injector.getInstance(DriverRuntime.class).start();
+        Injector injector = Guice.createInjector(
+                new DriverConfigModule(DriverConfig.defaults().withUri("test:///default")),
+                new EventLoopModule(), new LibxlDriverModule(), new DriverPluginModule());
+        DriverRuntime runtime = injector.getInstance(DriverRuntime.class);
+        assertThat(LibvirtEventImpl.current()).as("building the injector registers nothing").isEmpty();
+        runtime.start();
         assertThat(runtime.loop()).isInstanceOf(PollEventLoop.class);
         Connect conn = injector.getInstance(Connect.class);
         LibvirtEventImpl impl = LibvirtEventImpl.current().orElseThrow();
@@ -59,9 +61,13 @@ class LibvirtDriverPluginModuleTest {
         assertThat(seen).containsExactly(name + ":" + DomainEventType.DEFINED, name + ":" + DomainEventType.UNDEFINED);
         assertThat(threads).allSatisfy(t -> assertThat(t.getName()).isEqualTo("xlbridge-loop"));
 
-        // libvirt's order: connections first, their frees run on the still turning loop, then the runtime.
-        injector.getInstance(DriverManager.class).close();
-        Await.until(() -> impl.liveRegistrations() == 0, "libvirt's registrations to be freed");
+        // libvirt's order, by the runtime alone: the manager's connections first, their frees run on the
+        // still turning loop, then the ctx; the loop stops only after.
+        assertThat(runtime.quiesce()).as("libvirt's and the bridge's frees ran within the drain timeout").isTrue();
+        assertThat(conn.isOpen()).isFalse();
+        assertThat(impl.liveRegistrations()).isZero();
+        assertThat(runtime.loopThread().isAlive()).as("the loop still turns after quiesce").isTrue();
         runtime.close();
+        assertThat(runtime.loopThread().isAlive()).isFalse();
     }
 }

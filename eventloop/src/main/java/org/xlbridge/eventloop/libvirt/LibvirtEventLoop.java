@@ -17,6 +17,7 @@ import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.HandleEvents;
 import org.xlbridge.eventloop.TimeoutCallback;
+import org.xlbridge.eventloop.core.Contract;
 import org.xlbridge.time.Millis;
 import org.xlbridge.time.TimeSource;
 
@@ -135,10 +136,7 @@ public final class LibvirtEventLoop implements EventLoop {
 
     @Override
     public int addTimeout(int frequencyMs, TimeoutCallback cb, FreeCallback ff) {
-        requireFrequency(frequencyMs);
-        if (cb == null) {
-            throw new IllegalArgumentException("null TimeoutCallback");
-        }
+        Contract.requireTimeout(frequencyMs, cb);
         lock.lock();
         try {
             ensureOpen();
@@ -163,7 +161,7 @@ public final class LibvirtEventLoop implements EventLoop {
 
     @Override
     public void updateTimeout(int timer, int frequencyMs) {
-        requireFrequency(frequencyMs);
+        Contract.requireFrequency(frequencyMs);
         lock.lock();
         try {
             ensureOpen();
@@ -206,13 +204,7 @@ public final class LibvirtEventLoop implements EventLoop {
 
     @Override
     public int addHandle(int fd, int events, HandleCallback cb, FreeCallback ff) {
-        if (fd < 0) {
-            throw new IllegalArgumentException("negative fd: " + fd);
-        }
-        HandleEvents.requireValid(events);
-        if (cb == null) {
-            throw new IllegalArgumentException("null HandleCallback");
-        }
+        Contract.requireHandle(fd, events, cb);
         lock.lock();
         try {
             ensureOpen();
@@ -282,8 +274,10 @@ public final class LibvirtEventLoop implements EventLoop {
      * {@inheritDoc}
      *
      * <p>Waits for the process-wide turn if another instance's runner is iterating, then runs one
-     * iteration of libvirt's loop, which dispatches the callbacks of every instance. Returns at once,
-     * consuming the request, if {@link #stop()} was called since the last run()/runOnce() returned.
+     * iteration of libvirt's loop, which dispatches the callbacks of every instance. With a stop pending
+     * the iteration does not block (the private wake timer is armed first) and the stop is consumed; if
+     * another instance's runner holds the turn then, it returns without iterating (that runner is
+     * dispatching this instance's callbacks anyway).
      *
      * @throws IllegalStateException when closed, when called from a callback or free of any
      *                               LibvirtEventLoop, while another thread runs this instance, or once a
@@ -294,17 +288,15 @@ public final class LibvirtEventLoop implements EventLoop {
     public void runOnce() {
         enterRunner();
         try {
-            if (!consumeStop()) {
-                boolean iterated = processLoop.iterate(this);
-                lock.lock();
-                try {
-                    if (iterated) {
-                        iterations++;
-                    }
-                    stopRequested = false;
-                } finally {
-                    lock.unlock();
+            boolean iterated = processLoop.iterate(this);
+            lock.lock();
+            try {
+                if (iterated) {
+                    iterations++;
                 }
+                stopRequested = false;
+            } finally {
+                lock.unlock();
             }
         } finally {
             exitRunner();
@@ -485,8 +477,7 @@ public final class LibvirtEventLoop implements EventLoop {
         try {
             reg.callback.onTimeout(reg.id);
         } catch (Throwable t) {
-            LOG.warn("timer {} callback threw; the loop goes on", reg.id, t);
-            countFailure();
+            failed(t, reg, "callback");
         } finally {
             callbackReturned(reg);
         }
@@ -514,8 +505,7 @@ public final class LibvirtEventLoop implements EventLoop {
         try {
             reg.callback.onEvent(reg.id, reg.fd, events);
         } catch (Throwable t) {
-            LOG.warn("handle {} (fd {}) callback threw; the loop goes on", reg.id, reg.fd, t);
-            countFailure();
+            failed(t, reg, "callback");
         } finally {
             callbackReturned(reg);
         }
@@ -543,6 +533,11 @@ public final class LibvirtEventLoop implements EventLoop {
     /** Read by a runner waiting for the turn, without the lock. */
     boolean shouldStopWaiting() {
         return closed || stopRequested;
+    }
+
+    /** Read by the runner holding the turn, without the lock. */
+    boolean isClosed() {
+        return closed;
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -612,8 +607,7 @@ public final class LibvirtEventLoop implements EventLoop {
         try {
             reg.free.free();
         } catch (Throwable t) {
-            LOG.warn("free callback of {} threw", reg, t);
-            countFailure();
+            failed(t, reg, "free callback");
         } finally {
             lock.lock();
             try {
@@ -672,6 +666,25 @@ public final class LibvirtEventLoop implements EventLoop {
         }
     }
 
+    /**
+     * The callback-error rule of {@link EventLoop}: count and log; a fatal error ({@link Contract#isFatal})
+     * cannot unwind through libvirt's C frames, so on the iterating thread it is handed to the process
+     * loop, which rethrows it when the native iteration returns; elsewhere (close()) it is rethrown here.
+     */
+    private void failed(Throwable t, Registration reg, String what) {
+        countFailure();
+        if (!Contract.isFatal(t)) {
+            LOG.warn("{} of {} threw; the loop goes on", what, reg, t);
+            return;
+        }
+        LOG.error("{} of {} threw {}; leaving the loop", what, reg, t.getClass().getName());
+        if (processLoop.isIteratingThread(Thread.currentThread())) {
+            processLoop.deferFatal((VirtualMachineError) t);
+        } else {
+            throw (VirtualMachineError) t;
+        }
+    }
+
     private void countFailure() {
         lock.lock();
         try {
@@ -681,9 +694,4 @@ public final class LibvirtEventLoop implements EventLoop {
         }
     }
 
-    private static void requireFrequency(int frequencyMs) {
-        if (frequencyMs < -1) {
-            throw new IllegalArgumentException("frequencyMs must be -1 (disabled), 0 or positive: " + frequencyMs);
-        }
-    }
 }

@@ -89,6 +89,8 @@ final class ProcessLoop {
      */
     static final int ITERATIONS_PER_FD_CHECK = 1024;
 
+    /** Turn-confined. A fatal error a callback threw during the iteration, rethrown when it returns. */
+    private VirtualMachineError deferredFatal;
     /** Turn-confined: touched only by the thread holding the turn. Consecutive empty iterations. */
     private int emptyIterations;
     /** Turn-confined. Iterations since the last closed-fd check. */
@@ -145,8 +147,12 @@ final class ProcessLoop {
     /**
      * Runs one native iteration for {@code who}'s runner, once it has the turn.
      *
-     * @return false, without iterating, when {@code who} was stopped or closed before it got the turn
+     * With a stop of {@code who} pending, the iteration does not block: the wake timer is armed first.
+     *
+     * @return false, without iterating, when {@code who} was closed before it got the turn, or stopped
+     *         while another runner held it
      * @throws EventLoopException if {@code virEventRunDefaultImpl} fails
+     * @throws VirtualMachineError a callback of the iteration threw (see {@link #deferFatal})
      */
     boolean iterate(LibvirtEventLoop who) {
         Thread me = Thread.currentThread();
@@ -159,15 +165,21 @@ final class ProcessLoop {
                 requireSoleTurning();
                 turnChanged.awaitUninterruptibly();
             }
-            if (who.shouldStopWaiting()) {
+            if (who.isClosed()) {
                 return false;
             }
             requireSoleTurning();
             iteratingThread = me;
             iteratingFor = who;
+            if (who.shouldStopWaiting()) {
+                // A stop came before this iteration: it must not block (runOnce's rule). A stop after
+                // this point is seen by nudge(), which arms the same timer.
+                LibvirtNative.virEventUpdateTimeout(wakeTimer, 0);
+            }
         } finally {
             turnLock.unlock();
         }
+        VirtualMachineError fatal;
         try {
             drainFrees();
             long callbacksBefore = NATIVE_CALLBACKS.get();
@@ -185,8 +197,9 @@ final class ProcessLoop {
                 reportClosedFds();
             }
             drainFrees();
-            return true;
         } finally {
+            fatal = deferredFatal;
+            deferredFatal = null;
             turnLock.lock();
             try {
                 iteratingThread = null;
@@ -195,6 +208,22 @@ final class ProcessLoop {
             } finally {
                 turnLock.unlock();
             }
+        }
+        if (fatal != null) {
+            throw fatal;
+        }
+        return true;
+    }
+
+    /**
+     * Keeps a fatal error thrown by a callback on the iterating thread for {@link #iterate} to rethrow
+     * once the native iteration has returned (it cannot unwind through libvirt's C frames).
+     */
+    void deferFatal(VirtualMachineError e) {
+        if (deferredFatal == null) {
+            deferredFatal = e;
+        } else if (deferredFatal != e) {
+            deferredFatal.addSuppressed(e);
         }
     }
 

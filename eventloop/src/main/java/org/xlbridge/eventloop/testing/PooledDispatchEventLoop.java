@@ -8,13 +8,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.TimeoutCallback;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A hostile application loop for tests: wraps another {@link EventLoop} and hands every dispatch to a
@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * <p>At most two dispatches of one registration are queued or running at a time; further ticks of the
  * inner loop are skipped (counted in {@link #skippedTicks()}), so a frequency-0 timer cannot flood the
  * queue. It keeps one promise of the contract: a registration's {@link FreeCallback} runs once, after every
- * dispatch of it handed to the pool has returned (on whichever thread finishes last).
+ * dispatch of it handed to the pool has returned (on whichever thread finishes last). Stop and interrupts
+ * follow the inner loop's rules (see {@link EventLoop}); a callback's failure happens on a pool thread, so
+ * it is logged and counted there and never leaves the inner loop's {@code run()}.
  *
  * <p>Locking: no lock. Per registration, {@link Slot#inFlight} counts dispatches handed to the pool and not
  * yet finished, {@link Slot#freeRequested} says the inner loop freed it and {@link Slot#freed} makes the

@@ -50,6 +50,10 @@ public abstract class EventLoopConformanceTest {
     protected EventLoop loop;
     private Thread loopThread;
     private final AtomicReference<Throwable> loopFailure = new AtomicReference<>();
+    /** Whether the loop thread's interrupt status was set when its run() returned (null: not yet). */
+    private final AtomicReference<Boolean> interruptedAfterRun = new AtomicReference<>();
+    /** Threads a test started to run the loop again; joined after the loop is closed. */
+    private final List<Thread> extraRunners = new ArrayList<>();
     private final List<TestPipe> pipes = new ArrayList<>();
 
     /** A new, open loop on the system monotonic clock, not yet running. */
@@ -71,15 +75,7 @@ public abstract class EventLoopConformanceTest {
     @BeforeEach
     void startLoop() {
         loop = newLoop();
-        loopThread = new Thread(() -> {
-            try {
-                loop.run();
-            } catch (Throwable t) {
-                loopFailure.set(t);
-            }
-        }, "conformance-loop");
-        loopThread.setDaemon(true);
-        loopThread.start();
+        loopThread = runnerThread("conformance-loop");
         // Only start the test once run() is really running, so that a test that closes the loop at
         // once does not race the thread's call to run().
         CountDownLatch running = new CountDownLatch(1);
@@ -90,11 +86,29 @@ public abstract class EventLoopConformanceTest {
         Await.await(running, "the loop thread to run");
     }
 
+    /** Starts a thread that runs {@code loop.run()}, recording how it ended. */
+    private Thread runnerThread(String name) {
+        Thread t = new Thread(() -> {
+            try {
+                loop.run();
+                interruptedAfterRun.set(Thread.currentThread().isInterrupted());
+            } catch (Throwable e) {
+                loopFailure.set(e);
+            }
+        }, name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
     @AfterEach
     void closeLoop() {
         try {
             loop.close();
             Await.join(loopThread);
+            for (Thread t : extraRunners) {
+                Await.join(t);
+            }
         } finally {
             for (TestPipe p : pipes) {
                 p.close();
@@ -705,6 +719,104 @@ public abstract class EventLoopConformanceTest {
         awaitLoopProgress(3);
     }
 
+    @Test
+    void anyExceptionOrErrorFromACallbackOrFreeIsCountedAndTheLoopGoesOn() {
+        List<Throwable> throwables = List.of(
+                new Exception("a checked exception thrown on purpose by a conformance test"),
+                new AssertionError("an Error thrown on purpose by a conformance test"),
+                new StackOverflowError("thrown on purpose by a conformance test: the stack has unwound"),
+                new IllegalArgumentException("thrown on purpose by a conformance test"));
+        CountDownLatch thrown = new CountDownLatch(throwables.size() + 1);
+        for (Throwable t : throwables) {
+            loop.addTimeout(0, id -> {
+                loop.removeTimeout(id);
+                thrown.countDown();
+                throw Sneaky.<RuntimeException>sneaky(t);
+            }, null);
+        }
+        int freed = loop.addTimeout(-1, t -> { }, () -> {
+            thrown.countDown();
+            throw new IllegalStateException("a free thrown on purpose by a conformance test");
+        });
+        loop.removeTimeout(freed);
+        Await.await(thrown, "every throwing callback and the throwing free");
+        Await.until(() -> loop.stats().callbackFailures() == throwables.size() + 1, "every failure to be counted");
+        awaitLoopProgress(3);
+        assertThat(loopThread().isAlive()).isTrue();
+        assertThat(loopFailure.get()).isNull();
+    }
+
+    @Test
+    void aVirtualMachineErrorFromACallbackLeavesRunAndTheLoopStaysUsable() {
+        AtomicBoolean thrown = new AtomicBoolean();
+        AtomicInteger laterFires = new AtomicInteger();
+        OutOfMemoryError error = new OutOfMemoryError("thrown on purpose by a conformance test");
+        loop.addTimeout(1, t -> {
+            if (thrown.compareAndSet(false, true)) {
+                throw error;
+            }
+            laterFires.incrementAndGet();
+        }, null);
+        Await.join(loopThread());
+        assertThat(loopFailure.getAndSet(null)).as("what run() threw").isSameAs(error);
+        assertThat(loop.stats().callbackFailures()).as("counted too").isEqualTo(1);
+        Thread again = runnerThread("conformance-loop-again");
+        extraRunners.add(again);
+        Await.until(() -> laterFires.get() >= 3, "the periodic timer to fire again under a new run()");
+        loop.stop();
+        Await.join(again);
+        assertThat(loopFailure.get()).isNull();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Stop and interrupts (the rules of the EventLoop Javadoc)
+
+    @Test
+    void stopBeforeRunOnceMakesItIterateWithoutBlockingAndAFollowingRunKeepsRunning() {
+        stopLoopThread();
+        loop.addTimeout(ONE_HOUR_MS, t -> { }, null); // something to block on for an hour
+        AtomicInteger dueFires = new AtomicInteger();
+        loop.addTimeout(0, t -> {
+            loop.removeTimeout(t);
+            dueFires.incrementAndGet();
+        }, null);
+        loop.stop();
+        Thread once = new Thread(loop::runOnce, "conformance-run-once");
+        once.start();
+        Await.join(once); // bounded: a runOnce that blocked for the hour fails here
+        assertThat(dueFires).as("runOnce still dispatched what was due").hasValue(1);
+        Thread again = runnerThread("conformance-loop-again");
+        extraRunners.add(again);
+        awaitLoopProgress(3); // the stop was consumed by runOnce: this run() keeps turning
+        assertThat(again.isAlive()).isTrue();
+        loop.stop();
+        Await.join(again);
+        assertThat(loopFailure.get()).isNull();
+    }
+
+    @Test
+    void stopBeforeRunMakesItReturnWithoutIterating() {
+        stopLoopThread();
+        AtomicInteger fires = new AtomicInteger();
+        loop.addTimeout(0, t -> fires.incrementAndGet(), null);
+        loop.stop();
+        Thread run = runnerThread("conformance-stopped-run");
+        extraRunners.add(run);
+        Await.join(run);
+        assertThat(fires).as("no iteration ran").hasValue(0);
+        assertThat(loopFailure.get()).isNull();
+    }
+
+    @Test
+    void anInterruptOfTheLoopThreadNeitherStopsItNorIsLost() {
+        loop.addTimeout(ONE_HOUR_MS, t -> { }, null); // the loop blocks on this between marker ticks
+        loopThread().interrupt();
+        awaitLoopProgress(3);
+        assertThat(loopThread().isAlive()).as("still running after the interrupt").isTrue();
+        stopLoopThread();
+        assertThat(interruptedAfterRun.get()).as("the interrupt status when run() returned").isTrue();
+    }
+
     // ---------------------------------------------------------------------------------------------
     // 9. bad arguments: IllegalArgumentException and nothing registered; closed: IllegalStateException
 
@@ -929,4 +1041,11 @@ public abstract class EventLoopConformanceTest {
         }
     }
 
+    /** Throws any throwable, checked ones included, through a callback interface that declares none. */
+    private static final class Sneaky {
+        @SuppressWarnings("unchecked")
+        static <T extends Throwable> T sneaky(Throwable t) throws T {
+            throw (T) t;
+        }
+    }
 }

@@ -28,29 +28,29 @@ class PollEventLoopTimingTest {
 
     @Test
     void pollTimeoutIsTheTimeLeftToTheEarliestExpiryInNanoseconds() {
-        assertThat(loop.nextPollTimeoutNanos()).as("nothing pending: block").isEqualTo(-1);
+        assertThat(loop.pollTimeoutNanos()).as("nothing pending: block").isEqualTo(-1);
         loop.addTimeout(-1, t -> { }, null);
-        assertThat(loop.nextPollTimeoutNanos()).as("a disabled timer is not waited for").isEqualTo(-1);
+        assertThat(loop.pollTimeoutNanos()).as("a disabled timer is not waited for").isEqualTo(-1);
         loop.addTimeout(10, t -> { }, null);
-        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(10 * MS);
+        assertThat(loop.pollTimeoutNanos()).isEqualTo(10 * MS);
         clock.set(START + 1);
-        assertThat(loop.nextPollTimeoutNanos()).as("not rounded up to a millisecond").isEqualTo(10 * MS - 1);
+        assertThat(loop.pollTimeoutNanos()).as("not rounded up to a millisecond").isEqualTo(10 * MS - 1);
         clock.set(START + 9_500_000);
-        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(500_000);
+        assertThat(loop.pollTimeoutNanos()).isEqualTo(500_000);
         clock.set(START + 10 * MS - 1);
-        assertThat(loop.nextPollTimeoutNanos()).as("1 ns left").isEqualTo(1);
+        assertThat(loop.pollTimeoutNanos()).as("1 ns left").isEqualTo(1);
         clock.set(START + 10 * MS);
-        assertThat(loop.nextPollTimeoutNanos()).isZero();
+        assertThat(loop.pollTimeoutNanos()).isZero();
         clock.set(START + 50 * MS);
-        assertThat(loop.nextPollTimeoutNanos()).as("overdue").isZero();
+        assertThat(loop.pollTimeoutNanos()).as("overdue").isZero();
     }
 
     @Test
     void theLongestFrequencyGivesTheLongestTimeoutAndFrequencyZeroGivesNone() {
         int far = loop.addTimeout(Integer.MAX_VALUE, t -> { }, null);
-        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(Integer.MAX_VALUE * MS);
+        assertThat(loop.pollTimeoutNanos()).isEqualTo(Integer.MAX_VALUE * MS);
         loop.updateTimeout(far, 0);
-        assertThat(loop.nextPollTimeoutNanos()).isZero();
+        assertThat(loop.pollTimeoutNanos()).isZero();
     }
 
     @Test
@@ -66,7 +66,7 @@ class PollEventLoopTimingTest {
         assertThat(loop.stats().maxLatenessNanos()).isEqualTo(3 * MS);
         assertThat(loop.latenessSamples()).isEqualTo(1);
         assertThat(loop.latenessTotalNanos()).isEqualTo(3 * MS);
-        assertThat(loop.nextPollTimeoutNanos()).as("re-armed at dispatch time + 5 ms").isEqualTo(5 * MS);
+        assertThat(loop.pollTimeoutNanos()).as("re-armed at dispatch time + 5 ms").isEqualTo(5 * MS);
     }
 
     @Test
@@ -76,7 +76,7 @@ class PollEventLoopTimingTest {
         clock.set(START + 25 * MS); // two and a half periods late
         loop.runOnce();
         assertThat(fired).as("no catch-up burst").hasValue(1);
-        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(10 * MS);
+        assertThat(loop.pollTimeoutNanos()).isEqualTo(10 * MS);
         clock.set(START + 35 * MS);
         loop.runOnce();
         assertThat(fired).hasValue(2);
@@ -87,9 +87,9 @@ class PollEventLoopTimingTest {
         int t = loop.addTimeout(10, x -> { }, null);
         clock.set(START + 7 * MS);
         loop.updateTimeout(t, 10);
-        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(10 * MS);
+        assertThat(loop.pollTimeoutNanos()).isEqualTo(10 * MS);
         clock.set(START + 12 * MS);
-        assertThat(loop.nextPollTimeoutNanos()).isEqualTo(5 * MS);
+        assertThat(loop.pollTimeoutNanos()).isEqualTo(5 * MS);
     }
 
     @Test
@@ -176,7 +176,7 @@ class PollEventLoopTimingTest {
         assertThat(loop.removeTimeout(t)).isTrue();
         assertThat(frees).hasValue(0);
         assertThat(loop.stats().pendingFrees()).isEqualTo(1);
-        assertThat(loop.nextPollTimeoutNanos()).as("a pending free makes poll non-blocking").isZero();
+        assertThat(loop.pollTimeoutNanos()).as("a pending free makes poll non-blocking").isZero();
         AtomicReference<Thread> runner = new AtomicReference<>();
         // The iteration runs the free first; it must not then block on the hour-long timer.
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
@@ -192,9 +192,9 @@ class PollEventLoopTimingTest {
     void stopMakesTheNextRunOnceNonBlockingAndRunReturnAtOnce() {
         loop.addTimeout(3_600_000, t -> { }, null);
         loop.stop();
-        assertThat(loop.nextPollTimeoutNanos()).isZero();
+        assertThat(loop.pollTimeoutNanos()).isZero();
         loop.runOnce(); // would block for an hour otherwise
-        assertThat(loop.nextPollTimeoutNanos()).as("runOnce consumed the stop").isGreaterThan(0);
+        assertThat(loop.pollTimeoutNanos()).as("runOnce consumed the stop").isGreaterThan(0);
         loop.stop();
         Thread runner = new Thread(loop::run, "stopped-run");
         runner.start();

@@ -85,6 +85,10 @@ public final class BenchReport {
             timerTable(out, byKey, sizes, "update", "update: re-base a random live timer (STPE: cancel + schedule)");
             timerTable(out, byKey, sizes, "addRemove", "addRemove: add one timer and remove it, two operations "
                     + "(STPE: schedule + cancel)");
+            if (rows.stream().anyMatch(r -> r.bench.equals("TimerBench") && r.method.equals("asap"))) {
+                timerTable(out, byKey, sizes, "asap", "asap: updateTimeout(t, 0) then updateTimeout(t, -1), two "
+                        + "operations (STPE: none)");
+            }
             timerTargets(byKey, targets);
         }
         if (rows.stream().anyMatch(r -> r.bench.equals("HookRoundTripBench"))) {

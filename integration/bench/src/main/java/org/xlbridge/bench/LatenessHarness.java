@@ -1,5 +1,8 @@
 package org.xlbridge.bench;
 
+import com.sun.management.GarbageCollectionNotificationInfo;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -8,7 +11,11 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
+import javax.management.openmbean.CompositeData;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.slf4j.Logger;
@@ -30,6 +37,11 @@ import org.xlbridge.eventloop.EventLoop;
  * warm-up ({@code --warmup-seconds}, default 2, not recorded) the run lasts {@code --seconds} (default
  * 10). Short timers that fire early are counted (and recorded as 0); short timers that never fire are
  * reported as missing.
+ *
+ * <p>GC: after the fill, two full collections settle the pending timers into the old generation, so
+ * that young collections during the measurement do not copy them again; the garbage-collector pauses
+ * that fall inside the measured window are reported beside the lateness (count, sum, longest), because
+ * a pause delays every timer due during it.
  *
  * <p>Usage: {@code java -cp xlbridge-bench.jar org.xlbridge.bench.LatenessHarness [--seconds N]
  * [--warmup-seconds N] [--pending N] [--interval-us N] [--subjects embedded,libvirt,stpe]}
@@ -76,6 +88,7 @@ public final class LatenessHarness {
         long fillStart = System.nanoTime();
         subject.addPending(settings.pending, new SplittableRandom(7));
         double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
+        settle();
         subject.start();
 
         ShortTimerStats shorts = new ShortTimerStats();
@@ -100,7 +113,9 @@ public final class LatenessHarness {
         shorts.startMeasuring();
         long churnedFrom = churned.get();
         long start = System.nanoTime();
+        GcPauses gc = GcPauses.start();
         long produced = produce(subject, shorts, random, intervalNanos, TimeUnit.SECONDS.toNanos(settings.seconds));
+        gc.stop();
         double seconds = (System.nanoTime() - start) / 1e9;
         long churnCount = churned.get() - churnedFrom;
 
@@ -116,10 +131,12 @@ public final class LatenessHarness {
         Histogram addCalls = shorts.addCalls.getIntervalHistogram();
         long missing = shorts.added.get() - shorts.dispatched.get();
         Result result = new Result(subject.name(), settings.pending, fillSeconds, churnCount / seconds, produced,
-                histogram, addCalls, shorts.early.get(), shorts.maxEarlyNanos.get(), missing, extra);
-        System.out.printf(Locale.ROOT, "%s: %,d short timers, p99 %.3f ms, churn %,.0f updates/s%s%n",
+                histogram, addCalls, shorts.early.get(), shorts.maxEarlyNanos.get(), missing, extra, gc.count(),
+                gc.totalMillis(), gc.maxMillis());
+        System.out.printf(Locale.ROOT, "%s: %,d short timers, p99 %.3f ms, churn %,.0f updates/s, "
+                        + "%d GC pauses in the window (%d ms, longest %d ms)%s%n",
                 result.name, result.samples, ms(histogram.getValueAtPercentile(99)), result.churnPerSecond,
-                extra.isEmpty() ? "" : ", " + extra);
+                gc.count(), gc.totalMillis(), gc.maxMillis(), extra.isEmpty() ? "" : ", " + extra);
         return result;
     }
 
@@ -146,8 +163,8 @@ public final class LatenessHarness {
                         + "continuously, a 1-5 ms one-shot timer every %d us, %d s measured after %d s warm-up.%n%n",
                 settings.pending, settings.intervalMicros, settings.seconds, settings.warmupSeconds));
         out.append("| subject | fill s | churn updates/s | short timers | p50 ms | p99 ms | p99.9 ms | max ms "
-                + "| early | missing | p99 / embedded p99 | add call p99 ms |\n");
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + "| early | missing | p99 / embedded p99 | add call p99 ms | GC pauses | GC ms | longest GC ms |\n");
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         Double embeddedP99 = null;
         for (Result r : results) {
             if (r.name.startsWith("PollEventLoop")) {
@@ -160,9 +177,9 @@ public final class LatenessHarness {
             String ratio = embeddedP99 == null || embeddedP99 == 0 ? "n/a"
                     : String.format(Locale.ROOT, "%.2fx", p99 / embeddedP99);
             out.append(String.format(Locale.ROOT, "| %s | %.2f | %,.0f | %,d | %.3f | %.3f | %.3f | %.3f | %d | %d | %s "
-                    + "| %.3f |%n", r.name, r.fillSeconds, r.churnPerSecond, h.getTotalCount(),
+                    + "| %.3f | %d | %d | %d |%n", r.name, r.fillSeconds, r.churnPerSecond, h.getTotalCount(),
                     ms(h.getValueAtPercentile(50)), p99, ms(h.getValueAtPercentile(99.9)), ms(h.getMaxValue()), r.early,
-                    r.missing, ratio, ms(r.addCalls.getValueAtPercentile(99))));
+                    r.missing, ratio, ms(r.addCalls.getValueAtPercentile(99)), r.gcPauses, r.gcMillis, r.gcMaxMillis));
         }
         out.append('\n');
         for (Result r : results) {
@@ -183,6 +200,71 @@ public final class LatenessHarness {
 
     private static double ms(long nanos) {
         return nanos / 1e6;
+    }
+
+    /** Two full collections, so that the filled timers are in the old generation before measuring. */
+    private static void settle() {
+        System.gc();
+        System.gc();
+    }
+
+    /**
+     * The garbage-collector pauses (every collection the JVM reports, with its duration) between
+     * {@link #start()} and {@link #stop()}. Thread-safe: the JVM's notification thread adds, the main
+     * thread reads after stop().
+     */
+    static final class GcPauses {
+        private final AtomicBoolean recording = new AtomicBoolean(true);
+        private final AtomicLong count = new AtomicLong();
+        private final AtomicLong totalMillis = new AtomicLong();
+        private final AtomicLong maxMillis = new AtomicLong();
+        private final List<NotificationEmitter> emitters = new ArrayList<>();
+        private final NotificationListener listener = (notification, handback) -> {
+            if (!recording.get() || !GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION
+                    .equals(notification.getType())) {
+                return;
+            }
+            GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo.from(
+                    (CompositeData) notification.getUserData());
+            long duration = info.getGcInfo().getDuration();
+            count.incrementAndGet();
+            totalMillis.addAndGet(duration);
+            maxMillis.accumulateAndGet(duration, Math::max);
+        };
+
+        static GcPauses start() {
+            GcPauses p = new GcPauses();
+            for (GarbageCollectorMXBean bean : ManagementFactory.getGarbageCollectorMXBeans()) {
+                if (bean instanceof NotificationEmitter emitter) {
+                    emitter.addNotificationListener(p.listener, null, null);
+                    p.emitters.add(emitter);
+                }
+            }
+            return p;
+        }
+
+        void stop() {
+            recording.set(false);
+            for (NotificationEmitter emitter : emitters) {
+                try {
+                    emitter.removeNotificationListener(listener);
+                } catch (javax.management.ListenerNotFoundException e) {
+                    log.debug("GC listener already gone", e);
+                }
+            }
+        }
+
+        long count() {
+            return count.get();
+        }
+
+        long totalMillis() {
+            return totalMillis.get();
+        }
+
+        long maxMillis() {
+            return maxMillis.get();
+        }
     }
 
     /** What the short timers saw. Written by the dispatch thread; all atomics or the thread-safe recorder. */
@@ -349,7 +431,8 @@ public final class LatenessHarness {
     }
 
     record Result(String name, int pending, double fillSeconds, double churnPerSecond, long samples,
-            Histogram histogram, Histogram addCalls, long early, long maxEarlyNanos, long missing, String extra) {
+            Histogram histogram, Histogram addCalls, long early, long maxEarlyNanos, long missing, String extra,
+            long gcPauses, long gcMillis, long gcMaxMillis) {
     }
 
     /** Command-line settings. */

@@ -22,7 +22,9 @@ import org.xlbridge.eventloop.EventLoop;
 /**
  * Per-operation cost of timer bookkeeping with N live timers, none of which fires during the run:
  * {@code update} re-bases a random live timer to a random frequency of one to two hours; {@code addRemove}
- * adds one timer and removes it again (two operations, timed together). The loop is not running.
+ * adds one timer and removes it again (two operations, timed together); {@code asap} makes a random live
+ * timer due at once and disables it again (libxl's {@code timeout_modify(ASAP)}, libvirt's event-queue
+ * flush; two operations). The loop is not running.
  *
  * <p>Three groups, each with its own sizes:
  * <ul>
@@ -90,6 +92,12 @@ public class TimerBench {
         @Benchmark
         public boolean addRemove() {
             return workload.addRemove();
+        }
+
+        /** Make a random live timer due at once, then disable it (two operations; no STPE equivalent). */
+        @Benchmark
+        public int asap() {
+            return workload.asap();
         }
     }
 

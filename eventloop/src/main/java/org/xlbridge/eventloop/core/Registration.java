@@ -1,4 +1,4 @@
-package org.xlbridge.eventloop.poll;
+package org.xlbridge.eventloop.core;
 
 import org.xlbridge.eventloop.FreeCallback;
 
@@ -6,7 +6,7 @@ import org.xlbridge.eventloop.FreeCallback;
  * What timers and handles have in common: an id that is never reused, the free callback, and the
  * "removed" mark that turns every later update into a no-op.
  *
- * <p>Locking: {@link #removed} is guarded by the owning {@link PollEventLoop}'s loop lock; the final
+ * <p>Locking: {@link #removed} is guarded by the owning {@link CoreEventLoop}'s loop lock; the final
  * fields need no lock.
  */
 abstract class Registration {
@@ -21,6 +21,6 @@ abstract class Registration {
         this.free = free;
     }
 
-    /** "timer" or "handle", for logs. */
-    abstract String kind();
+    /** "timer 7" or "handle 3 (fd 12)", for logs. */
+    abstract String describe();
 }

@@ -1,4 +1,4 @@
-package org.xlbridge.eventloop.poll;
+package org.xlbridge.eventloop.core;
 
 import java.util.Arrays;
 import java.util.List;

@@ -1,4 +1,4 @@
-package org.xlbridge.eventloop.poll;
+package org.xlbridge.eventloop.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

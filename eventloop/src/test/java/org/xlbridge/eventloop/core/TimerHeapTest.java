@@ -1,4 +1,4 @@
-package org.xlbridge.eventloop.poll;
+package org.xlbridge.eventloop.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -10,9 +10,10 @@ import java.util.SplittableRandom;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
+/** The 4-ary indexed heap against a sorted reference, with its slot and lazy-key invariants. */
 class TimerHeapTest {
     /** The reference order: expiry (by subtraction, as the heap does), then id. */
-    private static final Comparator<TimerNode> ORDER = (a, b) -> {
+    private static final Comparator<TimerRegistration> ORDER = (a, b) -> {
         long d = a.expiryNanos - b.expiryNanos;
         return d < 0 ? -1 : d > 0 ? 1 : Integer.compare(a.id, b.id);
     };
@@ -32,16 +33,16 @@ class TimerHeapTest {
     @Test
     void tiesPopInIdOrder() {
         TimerHeap heap = new TimerHeap();
-        List<TimerNode> nodes = new ArrayList<>();
+        List<TimerRegistration> nodes = new ArrayList<>();
         for (int id = 1; id <= 50; id++) {
             nodes.add(node(id, 1000));
         }
         // Insert in a scrambled order; ties must still come out by id.
         SplittableRandom random = new SplittableRandom(7);
-        List<TimerNode> scrambled = new ArrayList<>(nodes);
+        List<TimerRegistration> scrambled = new ArrayList<>(nodes);
         for (int i = scrambled.size() - 1; i > 0; i--) {
             int j = random.nextInt(i + 1);
-            TimerNode t = scrambled.get(i);
+            TimerRegistration t = scrambled.get(i);
             scrambled.set(i, scrambled.get(j));
             scrambled.set(j, t);
         }
@@ -56,13 +57,13 @@ class TimerHeapTest {
     @Test
     void changedMovesANodeBothWays() {
         TimerHeap heap = new TimerHeap();
-        List<TimerNode> nodes = new ArrayList<>();
+        List<TimerRegistration> nodes = new ArrayList<>();
         for (int id = 1; id <= 31; id++) {
-            TimerNode n = node(id, id * 10L);
+            TimerRegistration n = node(id, id * 10L);
             nodes.add(n);
             heap.add(n);
         }
-        TimerNode last = nodes.get(30);
+        TimerRegistration last = nodes.get(30);
         last.expiryNanos = 0;
         heap.changed(last);
         checkInvariants(heap);
@@ -85,21 +86,21 @@ class TimerHeapTest {
     @Test
     void pushingTheTopBackRepeatedlyKeepsExpiryOrder() {
         TimerHeap heap = new TimerHeap();
-        List<TimerNode> nodes = new ArrayList<>();
+        List<TimerRegistration> nodes = new ArrayList<>();
         for (int id = 1; id <= 100; id++) {
-            TimerNode n = node(id, id);
+            TimerRegistration n = node(id, id);
             nodes.add(n);
             heap.add(n);
         }
         // Push every node back past all the others, one after another, without looking at the heap.
         for (int round = 1; round <= 3; round++) {
-            for (TimerNode n : nodes) {
+            for (TimerRegistration n : nodes) {
                 n.expiryNanos += 1000L * round;
                 heap.changed(n);
             }
             checkInvariants(heap);
         }
-        for (TimerNode expected : nodes) {
+        for (TimerRegistration expected : nodes) {
             assertThat(heap.poll()).isSameAs(expected);
             checkInvariants(heap);
         }
@@ -108,7 +109,7 @@ class TimerHeapTest {
     @Test
     void misuseIsRejected() {
         TimerHeap heap = new TimerHeap();
-        TimerNode a = node(1, 5);
+        TimerRegistration a = node(1, 5);
         assertThatThrownBy(() -> heap.remove(a)).isInstanceOf(IllegalStateException.class);
         assertThatThrownBy(() -> heap.changed(a)).isInstanceOf(IllegalStateException.class);
         heap.add(a);
@@ -121,9 +122,9 @@ class TimerHeapTest {
     @Test
     void clearTakesEveryNodeOut() {
         TimerHeap heap = new TimerHeap();
-        List<TimerNode> nodes = new ArrayList<>();
+        List<TimerRegistration> nodes = new ArrayList<>();
         for (int id = 1; id <= 40; id++) {
-            TimerNode n = node(id, 40 - id);
+            TimerRegistration n = node(id, 40 - id);
             nodes.add(n);
             heap.add(n);
         }
@@ -134,14 +135,14 @@ class TimerHeapTest {
 
     private static void runRandomOperations(SplittableRandom random, long base, int operations) {
         TimerHeap heap = new TimerHeap();
-        TreeSet<TimerNode> model = new TreeSet<>(ORDER);
-        List<TimerNode> inHeap = new ArrayList<>();
-        List<TimerNode> outOfHeap = new ArrayList<>();
+        TreeSet<TimerRegistration> model = new TreeSet<>(ORDER);
+        List<TimerRegistration> inHeap = new ArrayList<>();
+        List<TimerRegistration> outOfHeap = new ArrayList<>();
         int nextId = 1;
         for (int op = 0; op < operations; op++) {
             int kind = random.nextInt(10);
             if (kind < 4 || inHeap.isEmpty()) { // add (a new node, or one taken out earlier)
-                TimerNode n = !outOfHeap.isEmpty() && random.nextBoolean()
+                TimerRegistration n = !outOfHeap.isEmpty() && random.nextBoolean()
                         ? outOfHeap.remove(random.nextInt(outOfHeap.size()))
                         : node(nextId++, 0);
                 // A small key range makes ties common.
@@ -150,20 +151,20 @@ class TimerHeapTest {
                 model.add(n);
                 inHeap.add(n);
             } else if (kind < 7) { // change the key of a node in the heap
-                TimerNode n = inHeap.get(random.nextInt(inHeap.size()));
+                TimerRegistration n = inHeap.get(random.nextInt(inHeap.size()));
                 model.remove(n);
                 n.expiryNanos = base + random.nextInt(200) * 1000L;
                 heap.changed(n);
                 model.add(n);
             } else if (kind < 9) { // remove an arbitrary node
-                TimerNode n = inHeap.remove(random.nextInt(inHeap.size()));
+                TimerRegistration n = inHeap.remove(random.nextInt(inHeap.size()));
                 heap.remove(n);
                 model.remove(n);
                 assertThat(n.heapIndex).isEqualTo(-1);
                 outOfHeap.add(n);
             } else { // poll the minimum
-                TimerNode expected = model.pollFirst();
-                TimerNode actual = heap.poll();
+                TimerRegistration expected = model.pollFirst();
+                TimerRegistration actual = heap.poll();
                 assertThat(actual).isSameAs(expected);
                 inHeap.remove(actual);
                 assertThat(actual.heapIndex).isEqualTo(-1);
@@ -176,8 +177,8 @@ class TimerHeapTest {
             }
             checkInvariants(heap);
         }
-        List<TimerNode> drained = new ArrayList<>();
-        TimerNode n;
+        List<TimerRegistration> drained = new ArrayList<>();
+        TimerRegistration n;
         while ((n = heap.poll()) != null) {
             drained.add(n);
         }
@@ -185,20 +186,23 @@ class TimerHeapTest {
     }
 
     /**
-     * Every slot's key is at most its node's expiry (a later expiry is settled lazily), every node knows
-     * its slot, and no child sorts before its parent by (key, id).
+     * Every scheduled slot's key is at most its node's expiry (a later expiry is settled lazily; a ghost's
+     * key is free), every node knows its slot, and no child sorts before its parent by (key, id).
      */
     static void checkInvariants(TimerHeap heap) {
         for (int i = 0; i < heap.size(); i++) {
-            TimerNode n = heap.nodeAt(i);
+            TimerRegistration n = heap.nodeAt(i);
+            if (n.heapKey != heap.keyAt(i)) {
+                throw new AssertionError("slot " + i + " has key " + heap.keyAt(i) + " but its node's copy says " + n.heapKey);
+            }
             if (n.heapIndex != i) {
                 throw new AssertionError("slot " + i + " holds " + n + " whose index field says " + n.heapIndex);
             }
-            if (n.expiryNanos - heap.keyAt(i) < 0) {
+            if (n.state == TimerRegistration.State.SCHEDULED && n.expiryNanos - heap.keyAt(i) < 0) {
                 throw new AssertionError("slot " + i + " has key " + heap.keyAt(i) + " after the expiry of " + n);
             }
             if (i > 0) {
-                int parent = (i - 1) / 2;
+                int parent = TimerHeap.parentOf(i);
                 long d = heap.keyAt(i) - heap.keyAt(parent);
                 if (d < 0 || (d == 0 && n.id < heap.nodeAt(parent).id)) {
                     throw new AssertionError("slot " + i + " (" + n + ") sorts before its parent "
@@ -208,10 +212,11 @@ class TimerHeapTest {
         }
     }
 
-    private static TimerNode node(int id, long expiry) {
-        TimerNode n = new TimerNode(id, t -> { }, null);
+    private static TimerRegistration node(int id, long expiry) {
+        TimerRegistration n = new TimerRegistration(id, t -> { }, null);
         n.frequencyMs = 1;
         n.expiryNanos = expiry;
+        n.state = TimerRegistration.State.SCHEDULED;
         return n;
     }
 }
