@@ -55,14 +55,17 @@ class LegacyProtocolExplorationTest {
     void theStaleTimeoutFailsTheNextOperation(Algorithm algorithm) {
         String name = "legacy-f-operation-answer-against-its-timeout";
         Runnable scenario = Scenarios.operationAnswerAgainstItsTimeout(Setup.legacy());
-        Explorer.Result r = Explorer.explore(name, algorithm, Explorer.findBudget(), scenario);
-        assertThat(r.found()).as("legacy race found within %d schedules: %s", Explorer.findBudget(), r).isTrue();
+        // Three times the find budget: (f)'s window is narrower than (a)'s and its schedules three times longer;
+        // it took up to 841 schedules (PCT) in the runs measured for docs/verification.md.
+        int budget = 3 * Explorer.findBudget();
+        Explorer.Result r = Explorer.explore(name, algorithm, budget, scenario);
+        assertThat(r.found()).as("legacy race found within %d schedules: %s", budget, r).isTrue();
         assertThat(rootMessage(r.failure())).as("the next operation was failed early by the stale timeout")
                 .contains("I10/I2 B completed with rc " + LibxlError.TIMEDOUT.code())
                 .contains("before their deadline");
 
-        // Up to 5 attempts: (f)'s steps are not all Fray's to choose (Explorer.replay(..., attempts, ...)).
-        Throwable replayed = Explorer.replay(name, r.recording(), scenario, 5, rootMessage(r.failure()));
+        // Up to 10 attempts: (f)'s steps are not all Fray's to choose (Explorer.replay(..., attempts, ...)).
+        Throwable replayed = Explorer.replay(name, r.recording(), scenario, 10, rootMessage(r.failure()));
         assertThat(replayed).as("the kept recording reproduces the failure").isNotNull();
         assertThat(rootMessage(replayed)).isEqualTo(rootMessage(r.failure()));
     }

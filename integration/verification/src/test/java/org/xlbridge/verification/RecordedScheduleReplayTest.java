@@ -45,9 +45,9 @@ class RecordedScheduleReplayTest {
         URL url = getClass().getResource("/recordings/" + name + "/random.json");
         assertThat(url).as("recording %s on the test class path", name).isNotNull();
         Path recording = Paths.get(url.toURI()).getParent();
-        // (f) goes through the simulated host, whose steps are not all Fray's to choose: up to 5 attempts there
+        // (f) goes through the simulated host, whose steps are not all Fray's to choose: up to 10 attempts there
         // (Explorer.replay(..., attempts, ...)); every other recording must reproduce at once.
-        int attempts = name.startsWith("legacy-f-") ? 5 : 1;
+        int attempts = name.startsWith("legacy-f-") ? 10 : 1;
         Throwable failure = Explorer.replay(name, recording, scenario, attempts, invariant);
         assertThat(failure).as("replaying %s reproduces its failure", name).isNotNull();
         assertThat(LegacyProtocolExplorationTest.rootMessage(failure)).contains(invariant);
