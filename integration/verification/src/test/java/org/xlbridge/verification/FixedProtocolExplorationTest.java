@@ -23,6 +23,8 @@ class FixedProtocolExplorationTest {
             b.add(Arguments.of("c-close-against-dispatch", a, Scenarios.closeAgainstDispatch(Setup.fixed())));
             b.add(Arguments.of("d-fd-modify-deregister", a, Scenarios.fdModifyDeregisterDuringDispatch(Setup.fixed())));
             b.add(Arguments.of("e-libvirt-event-queue-timer", a, Scenarios.libvirtEventQueueTimer()));
+            b.add(Arguments.of("f-operation-answer-against-its-timeout", a,
+                    Scenarios.operationAnswerAgainstItsTimeout(Setup.fixed())));
         }
         return b.build();
     }

@@ -3,6 +3,7 @@ package org.xlbridge.verification;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -19,19 +20,28 @@ import org.xlbridge.libxl.DeregistrationProtocol;
 import org.xlbridge.libxl.FdEvent;
 import org.xlbridge.libxl.FdToken;
 import org.xlbridge.libxl.LibxlContext;
+import org.xlbridge.libxl.LibxlError;
 import org.xlbridge.libxl.LibxlStats;
 import org.xlbridge.libxl.OsEventHookException;
 import org.xlbridge.libxl.OsEventHooks;
 import org.xlbridge.libxl.TimeEvent;
 import org.xlbridge.libxl.TimeoutToken;
+import org.xlbridge.libxl.ao.Ao;
+import org.xlbridge.libxl.ao.AoHow;
+import org.xlbridge.libxl.ao.DomainConfig;
+import org.xlbridge.libxl.ao.DomainsStats;
+import org.xlbridge.libxl.ao.LibxlDomains;
+import org.xlbridge.libxl.xs.XsWatch;
 import org.xlbridge.posix.Posix;
+import org.xlbridge.xen.GuestScript;
+import org.xlbridge.xen.SimHost;
 
 /**
  * The explored scenarios: the real {@link LibxlContext} and a bridge (the real {@link OsEventBridge}, or a
  * {@link MutantBridge}) on the pure-Java loops — {@link ManualEventLoop} driven by a test thread, behind
  * {@link PooledDispatchEventLoop} so dispatches (and the frees after them) run on pool threads. Each
  * scenario builds fresh objects, runs 2–3 threads, drains the loop and checks the invariants of SPEC
- * (I1–I4, I7, I9), throwing {@link AssertionError} naming what broke. Fray runs it once per schedule.
+ * (I1–I4, I7, I9, I10), throwing {@link AssertionError} naming what broke. Fray runs it once per schedule.
  *
  * <p>Locking: a scenario's shared test state is atomics; the threads are joined before the checks.
  */
@@ -522,6 +532,153 @@ final class Scenarios {
                 }
             } finally {
                 loop.close();
+            }
+        });
+    }
+
+    /** The loop's live handle on {@code fd}, or -1. */
+    private static int handleOn(ManualEventLoop loop, int fd) {
+        return loop.liveHandles().stream().filter(h -> loop.handleFd(h).orElse(-1) == fd).findFirst().orElse(-1);
+    }
+
+    /**
+     * Delivers the store's fd through the loop, the way the application's poll would once the connection's
+     * writer thread has put every queued notification in the pipe: waits for that hand-off (a Java wait, which
+     * Fray controls), then fires the store's handle from the calling thread. No thread ever blocks in poll(2)
+     * or read(2) on the pipe (Fray could not see it): the pipe is non-blocking and read only when reported ready.
+     */
+    private static void deliverStoreFd(ManualEventLoop loop, LibxlDomains doms) throws InterruptedException {
+        for (int i = 0; !doms.watcher().connection().awaitFlushed(5_000); i++) {
+            if (i == 3) {
+                throw new AssertionError("the xenstore writer did not flush its notifications");
+            }
+        }
+        int h = handleOn(loop, doms.watcher().connection().fd());
+        if (h < 0) {
+            throw new AssertionError("the store's fd is not watched");
+        }
+        loop.fireHandle(h, HandleEvents.READABLE);
+    }
+
+    /**
+     * (f) An operation's guest answer against its own timeout, on the simulated host with libxl's operations
+     * ({@link LibxlDomains}) over the real bridge: shutdown of domain A with a 100 ms timeout, A's guest
+     * answering after 100 ms. At t = 100 ms the loop thread passes the timeout to pool thread 1, runs the host
+     * (the guest answers: the store queues the {@code @releaseDomain} notification for the connection's writer
+     * thread) and, once the writer has put it in the pipe, fires the store's fd, which pool thread 2 delivers
+     * (ctx, watch, the shutdown completes with 0 and gets rid of its timeout: modify(ASAP), or the legacy
+     * deregister). Whichever of the two dispatches wins completes A; the application thread, as soon as A
+     * completed, starts a shutdown of domain B with a 60 s timeout, whose guest answers after 1 s. Threads:
+     * loop, app, two pool threads, the store's writer. The host's clock is the loop's virtual clock and its
+     * actions run only from {@code runDue()} on the scenario's threads (no host clock thread); an extra watch
+     * keeps the store's fd registered throughout so its handle is stable.
+     *
+     * <p>Checked: A completed exactly once, with 0 or TIMEDOUT (both are right: the answer and the timeout are
+     * due at the same instant); B not completed before its guest answered, then exactly once with 0 (I10,
+     * I2: under the legacy protocol A's late occurredTimeout hits its recycled nexus, now B's, and B fails
+     * TIMEDOUT at t = 100 ms, ~60 s early); no I10 violation counted by the operations; I1–I4, I7 as in (a);
+     * no operation, watch or registration left (I4).
+     */
+    static Runnable operationAnswerAgainstItsTimeout(Setup setup) {
+        return scenario("operation-answer-against-its-timeout", () -> {
+            World w = new World(setup, 2);
+            SimHost host = new SimHost(w.manual::nanoTime);
+            LibxlDomains doms = new LibxlDomains(w.ctx, host, ev -> { });
+            try {
+                // Counted per domain in atomics, not in a map keyed by Ao: a ConcurrentHashMap's bin
+                // collisions depend on identity hashes (different in every JVM) and add a lock, i.e. a
+                // scheduling point, which would make a kept recording replay differently.
+                int[] domid = {-1, -1};
+                AtomicInteger aCompletions = new AtomicInteger();
+                AtomicInteger bCompletions = new AtomicInteger();
+                AtomicLong bCompletedAt = new AtomicLong(-1);
+                CountDownLatch aDone = new CountDownLatch(1);
+                AoHow how = AoHow.callback((ao, rc) -> {
+                    if (ao.domid() == domid[0]) {
+                        aCompletions.incrementAndGet();
+                        aDone.countDown();
+                    } else if (ao.domid() == domid[1]) {
+                        bCompletions.incrementAndGet();
+                        bCompletedAt.compareAndSet(-1, w.manual.nanoTime());
+                    }
+                });
+                // Fixed UUIDs: DomainConfig.of draws one from SecureRandom, whose locks (and buffer refills,
+                // depending on what the JVM drew before) would make the schedule's steps differ between runs.
+                Ao createA = doms.create(new DomainConfig("a", new UUID(0, 1), 131_072, 1, List.of(),
+                        GuestScript.cooperative().withShutdownAnswerMs(100)), AoHow.synchronous());
+                Ao createB = doms.create(new DomainConfig("b", new UUID(0, 2), 131_072, 1, List.of(),
+                        GuestScript.cooperative().withShutdownAnswerMs(1_000)), AoHow.synchronous());
+                if (createA.rc() != 0 || createB.rc() != 0) {
+                    throw new AssertionError("setup: create failed: " + createA + ", " + createB);
+                }
+                domid[0] = createA.domid(); // written before any thread that reads it is started
+                domid[1] = createB.domid();
+                XsWatch anchor = doms.watcher().newWatch();
+                anchor.register("/anchor", (watch, path, eventPath) -> { });
+                Ao shutdownA = doms.shutdown(createA.domid(), 100, how);
+                deliverStoreFd(w.manual, doms); // the watches' first firings: A still runs
+                w.settle();
+                if (shutdownA.isComplete()) {
+                    throw new AssertionError("setup: A completed before its guest answered: " + shutdownA);
+                }
+                Ao[] shutdownB = new Ao[1];
+                runThreads(new String[] {"loop", "app"},
+                        () -> {
+                            w.manual.advance(Duration.ofMillis(100)); // A's timeout to a pool thread
+                            host.runDue();                            // A's guest answers
+                            deliverStoreFd(w.manual, doms);          // the answer to the other pool thread
+                        },
+                        () -> {
+                            aDone.await();
+                            shutdownB[0] = doms.shutdown(createB.domid(), 60_000, how);
+                        });
+                w.settle();
+                List<String> broken = new ArrayList<>();
+                Ao a = shutdownA;
+                Ao b = shutdownB[0];
+                if (b.isComplete()) {
+                    broken.add("I10/I2 B completed with rc " + b.rc() + " at t = " + bCompletedAt.get() / 1_000_000
+                            + " ms, before its guest answered and ~60 s before its deadline (A's stale timeout)");
+                }
+                deliverStoreFd(w.manual, doms); // B's watch fires once when set
+                w.settle();
+                w.manual.advance(Duration.ofMillis(1_100));
+                host.runDue();                  // B's guest answers
+                deliverStoreFd(w.manual, doms);
+                w.settle();
+                anchor.deregister();
+                w.drain(Duration.ZERO);
+                int aTimes = aCompletions.get();
+                int bTimes = bCompletions.get();
+                int timedOut = LibxlError.TIMEDOUT.code();
+                if (aTimes != 1 || (a.rc() != 0 && a.rc() != timedOut)) {
+                    broken.add("I10 A completed " + aTimes + " times, rc " + (a.isComplete() ? a.rc() : "-")
+                            + " (expected once, 0 or TIMEDOUT)");
+                }
+                if (bTimes != 1 || !b.isComplete() || b.rc() != 0) {
+                    broken.add("I10 B completed " + bTimes + " times, rc " + (b.isComplete() ? b.rc() : "-")
+                            + " (expected once with 0)");
+                }
+                DomainsStats ds = doms.stats();
+                if (ds.violations() != 0) {
+                    broken.add("I10 the operations counted " + ds.violations() + " violation(s): " + ds);
+                }
+                if (ds.inProgress() != 0 || ds.registeredWatches() != 0 || ds.storeFdWatched()) {
+                    broken.add("I4 operations not quiescent: " + ds);
+                }
+                try {
+                    w.check("operation-answer-against-its-timeout");
+                } catch (AssertionError e) {
+                    broken.add(e.getMessage());
+                }
+                if (!broken.isEmpty()) {
+                    throw new AssertionError("operation-answer-against-its-timeout on " + setup + ": "
+                            + String.join("; ", broken));
+                }
+            } finally {
+                doms.close();
+                host.close();
+                w.close();
             }
         });
     }
