@@ -1,13 +1,9 @@
 package org.xlbridge.driver.libvirt;
 
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
-import org.libvirt.Error.ErrorNumber;
 import org.xlbridge.driver.api.Connect;
-import org.xlbridge.driver.api.ShutdownResult;
-import org.xlbridge.driver.scenarios.DomainScenarios;
 import org.xlbridge.driver.spi.DriverEnvironment;
 import org.xlbridge.driver.spi.DriverManager;
 import org.xlbridge.eventloop.conformance.Await;
@@ -21,10 +17,10 @@ import org.xlbridge.eventloop.poll.PollEventLoop;
  * {@link PollEventLoop} registered as libvirt's event implementation: libvirt's own event timer for the
  * connection runs on the embedded loop, and so do the listeners. Registration is once per process, so
  * this class runs in a JVM of its own (tag {@link OwnProcess#TAG}). The test driver's differences are
- * those of {@link LibvirtDriverScenariosTest}.
+ * those of {@link LibvirtTestDriverScenarios}.
  */
 @Tag(OwnProcess.TAG)
-class LibvirtDriverEmbeddedLoopScenariosTest extends DomainScenarios {
+class LibvirtDriverEmbeddedLoopScenariosTest extends LibvirtTestDriverScenarios {
     private static PollEventLoop loop;
     private static Thread loopThread;
     private static DriverManager manager;
@@ -63,30 +59,5 @@ class LibvirtDriverEmbeddedLoopScenariosTest extends DomainScenarios {
     @Override
     protected Thread loopThread() {
         return loopThread;
-    }
-
-    @Override
-    protected String domainType() {
-        return "test";
-    }
-
-    @Override
-    protected ShutdownResult expectedResultForIgnoringGuest() {
-        return ShutdownResult.BY_GUEST;
-    }
-
-    @Override
-    protected List<String> expectedRebootEvents() {
-        return List.of();
-    }
-
-    @Override
-    protected boolean supportsDiskHotplug() {
-        return false;
-    }
-
-    @Override
-    protected ErrorNumber wrongStateError(String operation) {
-        return operation.equals("destroy") ? ErrorNumber.VIR_ERR_OPERATION_INVALID : ErrorNumber.VIR_ERR_INTERNAL_ERROR;
     }
 }

@@ -1,12 +1,8 @@
 package org.xlbridge.driver.libvirt;
 
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.libvirt.Error.ErrorNumber;
 import org.xlbridge.driver.api.Connect;
-import org.xlbridge.driver.api.ShutdownResult;
-import org.xlbridge.driver.scenarios.DomainScenarios;
 import org.xlbridge.driver.spi.DriverEnvironment;
 import org.xlbridge.driver.spi.DriverManager;
 import org.xlbridge.eventloop.conformance.Await;
@@ -18,10 +14,10 @@ import org.xlbridge.eventloop.libvirt.PrivateLibvirtd;
  * The shared scenarios through the {@code libvirt} driver on a remote connection,
  * {@code test+unix:///default?socket=...} to a private {@code libvirtd} (its test driver), on libvirt's own
  * loop: the connection's socket, keepalive and event queue all run on the loop, and the scenarios see the
- * daemon's test driver exactly as the local one ({@link LibvirtDriverScenariosTest} says where it differs
+ * daemon's test driver exactly as the local one ({@link LibvirtTestDriverScenarios} says where it differs
  * from a hypervisor).
  */
-class LibvirtDriverRemoteScenariosTest extends DomainScenarios {
+class LibvirtDriverRemoteScenariosTest extends LibvirtTestDriverScenarios {
     private static LibvirtEventLoop loop;
     private static Thread loopThread;
     private static DriverManager manager;
@@ -65,30 +61,5 @@ class LibvirtDriverRemoteScenariosTest extends DomainScenarios {
     @Override
     protected Thread loopThread() {
         return loopThread;
-    }
-
-    @Override
-    protected String domainType() {
-        return "test";
-    }
-
-    @Override
-    protected ShutdownResult expectedResultForIgnoringGuest() {
-        return ShutdownResult.BY_GUEST;
-    }
-
-    @Override
-    protected List<String> expectedRebootEvents() {
-        return List.of();
-    }
-
-    @Override
-    protected boolean supportsDiskHotplug() {
-        return false;
-    }
-
-    @Override
-    protected ErrorNumber wrongStateError(String operation) {
-        return operation.equals("destroy") ? ErrorNumber.VIR_ERR_OPERATION_INVALID : ErrorNumber.VIR_ERR_INTERNAL_ERROR;
     }
 }

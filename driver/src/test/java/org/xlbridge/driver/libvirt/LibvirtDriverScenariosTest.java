@@ -1,12 +1,8 @@
 package org.xlbridge.driver.libvirt;
 
-import java.util.List;
-import org.libvirt.Error.ErrorNumber;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.xlbridge.driver.api.Connect;
-import org.xlbridge.driver.api.ShutdownResult;
-import org.xlbridge.driver.scenarios.DomainScenarios;
 import org.xlbridge.driver.spi.DriverEnvironment;
 import org.xlbridge.driver.spi.DriverManager;
 import org.xlbridge.eventloop.conformance.Await;
@@ -24,10 +20,10 @@ import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
  *   <li>{@code virDomainReboot} of the test driver (libvirt 9) keeps the domain running and queues no
  *       lifecycle event;</li>
  *   <li>it has no disk hot-plug ({@code VIR_ERR_NO_SUPPORT});</li>
- *   <li>its wrong-state errors are mostly {@code VIR_ERR_INTERNAL_ERROR} (see {@link #wrongStateError}).</li>
+ *   <li>its wrong-state errors are mostly {@code VIR_ERR_INTERNAL_ERROR} (see {@link LibvirtTestDriverScenarios#wrongStateError}).</li>
  * </ul>
  */
-class LibvirtDriverScenariosTest extends DomainScenarios {
+class LibvirtDriverScenariosTest extends LibvirtTestDriverScenarios {
     private static LibvirtEventLoop loop;
     private static Thread loopThread;
     private static DriverManager manager;
@@ -62,38 +58,5 @@ class LibvirtDriverScenariosTest extends DomainScenarios {
     @Override
     protected Thread loopThread() {
         return loopThread;
-    }
-
-    @Override
-    protected String domainType() {
-        return "test";
-    }
-
-    /** The test driver's guests have no behaviour: shutdown completes inside the call. */
-    @Override
-    protected ShutdownResult expectedResultForIgnoringGuest() {
-        return ShutdownResult.BY_GUEST;
-    }
-
-    /** The test driver's reboot changes nothing visible and queues no event. */
-    @Override
-    protected List<String> expectedRebootEvents() {
-        return List.of();
-    }
-
-    /** libvirt 9's test driver has no virDomainAttachDevice: the scenario checks it says VIR_ERR_NO_SUPPORT. */
-    @Override
-    protected boolean supportsDiskHotplug() {
-        return false;
-    }
-
-    /**
-     * libvirt 9's test driver checks states itself and reports {@code VIR_ERR_INTERNAL_ERROR} ("domain 'x'
-     * not running", "is already running", "not paused") for all but destroy, where it uses the common
-     * {@code virDomainObjCheckActive} (OPERATION_INVALID) as the libxl and qemu drivers do everywhere.
-     */
-    @Override
-    protected ErrorNumber wrongStateError(String operation) {
-        return operation.equals("destroy") ? ErrorNumber.VIR_ERR_OPERATION_INVALID : ErrorNumber.VIR_ERR_INTERNAL_ERROR;
     }
 }
