@@ -1,7 +1,6 @@
 package org.xlbridge.cli;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.xlbridge.driver.DriverConfig;
 import org.xlbridge.driver.LoopKind;
@@ -52,7 +51,7 @@ public final class HostCommand implements Callable<Integer> {
         HostOptions options;
         try {
             options = new HostOptions(LoopKind.parse(loop), DriverConfig.parseProtocol(protocol), domains, clients,
-                    parse(duration), seed, parse(shutdownWait), maxAnswerMs);
+                    Durations.parse(duration), seed, Durations.parse(shutdownWait), maxAnswerMs);
         } catch (IllegalArgumentException e) {
             System.err.println("xlbridge host: " + e.getMessage());
             return 2;
@@ -63,27 +62,5 @@ public final class HostCommand implements Callable<Integer> {
             report.writeJson(json);
         }
         return report.passed() ? 0 : 1;
-    }
-
-    /** "10s", "500ms", "2m", or ISO-8601 ("PT10S"). */
-    static Duration parse(String text) {
-        String t = text.trim().toLowerCase(java.util.Locale.ROOT);
-        try {
-            if (t.startsWith("p")) {
-                return Duration.parse(text.trim().toUpperCase(java.util.Locale.ROOT));
-            }
-            if (t.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-            }
-            if (t.endsWith("s")) {
-                return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
-            }
-            if (t.endsWith("m")) {
-                return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
-            }
-            return Duration.ofSeconds(Long.parseLong(t));
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("cannot read duration '" + text + "': use e.g. 10s, 500ms, 2m");
-        }
     }
 }

@@ -1,7 +1,6 @@
 package org.xlbridge.cli;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.xlbridge.driver.DriverConfig;
 import org.xlbridge.driver.LoopKind;
@@ -56,7 +55,7 @@ public final class RaceCommand implements Callable<Integer> {
         RaceOptions options;
         try {
             options = new RaceOptions(LoopKind.parse(loop), DriverConfig.parseProtocol(protocol), dispatchThreads,
-                    parseDuration(duration), workers, seed, libvirtUri, libvirtClients);
+                    Durations.parse(duration), workers, seed, libvirtUri, libvirtClients);
             if (libvirtUri != null) {
                 DriverConfig.defaults().withLibvirtUri(libvirtUri); // checks the URI's shape
             }
@@ -77,27 +76,5 @@ public final class RaceCommand implements Callable<Integer> {
             report.writeJson(json);
         }
         return report.passed() ? 0 : 1;
-    }
-
-    /** "20s", "500ms", "2m", or an ISO-8601 duration such as "PT20S". */
-    static Duration parseDuration(String text) {
-        String t = text.trim().toLowerCase(java.util.Locale.ROOT);
-        try {
-            if (t.startsWith("pt") || t.startsWith("p")) {
-                return Duration.parse(text.trim().toUpperCase(java.util.Locale.ROOT));
-            }
-            if (t.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
-            }
-            if (t.endsWith("s")) {
-                return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
-            }
-            if (t.endsWith("m")) {
-                return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
-            }
-            return Duration.ofSeconds(Long.parseLong(t));
-        } catch (RuntimeException e) {
-            throw new IllegalArgumentException("cannot read duration '" + text + "': use e.g. 20s, 500ms, 2m");
-        }
     }
 }
