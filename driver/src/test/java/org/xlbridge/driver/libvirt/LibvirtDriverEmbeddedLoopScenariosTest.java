@@ -4,8 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.xlbridge.driver.api.Connect;
-import org.xlbridge.driver.spi.DriverEnvironment;
-import org.xlbridge.driver.spi.DriverManager;
+import org.xlbridge.driver.scenarios.RunningDriver;
 import org.xlbridge.eventloop.conformance.Await;
 import org.xlbridge.eventloop.libvirt.LibvirtAssumptions;
 import org.xlbridge.eventloop.libvirt.LibvirtEventImpl;
@@ -21,43 +20,33 @@ import org.xlbridge.eventloop.poll.PollEventLoop;
  */
 @Tag(OwnProcess.TAG)
 class LibvirtDriverEmbeddedLoopScenariosTest extends LibvirtTestDriverScenarios {
-    private static PollEventLoop loop;
-    private static Thread loopThread;
-    private static DriverManager manager;
+    private static RunningDriver driver;
     private static LibvirtEventImpl impl;
 
     @BeforeAll
     static void startLoop() {
         LibvirtAssumptions.assumeLibvirt();
-        loop = new PollEventLoop();
+        PollEventLoop loop = new PollEventLoop();
         impl = LibvirtEventImpl.register(loop);
-        loopThread = new Thread(loop::run, "embedded-libvirt-loop");
-        loopThread.setDaemon(true);
-        loopThread.start();
-        manager = new DriverManager(DriverEnvironment.of(loop));
+        driver = RunningDriver.start(loop, "embedded-libvirt-loop");
     }
 
     @AfterAll
     static void stopLoop() {
-        if (manager != null) {
-            manager.close();
+        if (driver != null) {
             // libvirt's rule: close connections, let their frees run on the loop, then stop it.
-            Await.until(() -> impl.liveRegistrations() == 0, "libvirt's registrations on the loop to be freed");
-        }
-        if (loop != null) {
-            loop.stop();
-            Await.join(loopThread);
-            loop.close();
+            driver.close(() -> Await.until(() -> impl.liveRegistrations() == 0,
+                    "libvirt's registrations on the loop to be freed"));
         }
     }
 
     @Override
     protected Connect open() {
-        return manager.open("test:///default");
+        return driver.manager().open("test:///default");
     }
 
     @Override
     protected Thread loopThread() {
-        return loopThread;
+        return driver.loopThread();
     }
 }

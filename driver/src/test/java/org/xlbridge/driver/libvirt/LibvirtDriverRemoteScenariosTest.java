@@ -3,9 +3,7 @@ package org.xlbridge.driver.libvirt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.xlbridge.driver.api.Connect;
-import org.xlbridge.driver.spi.DriverEnvironment;
-import org.xlbridge.driver.spi.DriverManager;
-import org.xlbridge.eventloop.conformance.Await;
+import org.xlbridge.driver.scenarios.RunningDriver;
 import org.xlbridge.eventloop.libvirt.LibvirtAssumptions;
 import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
 import org.xlbridge.eventloop.libvirt.PrivateLibvirtd;
@@ -18,48 +16,35 @@ import org.xlbridge.eventloop.libvirt.PrivateLibvirtd;
  * from a hypervisor).
  */
 class LibvirtDriverRemoteScenariosTest extends LibvirtTestDriverScenarios {
-    private static LibvirtEventLoop loop;
-    private static Thread loopThread;
-    private static DriverManager manager;
+    private static RunningDriver driver;
     private static PrivateLibvirtd daemon;
 
     @BeforeAll
     static void startLoopAndDaemon() throws Exception {
         LibvirtAssumptions.assumeLibvirt();
         LibvirtAssumptions.assumeLibvirtd();
-        loop = new LibvirtEventLoop();
-        loopThread = new Thread(loop::run, "libvirt-remote-loop");
-        loopThread.setDaemon(true);
-        loopThread.start();
-        manager = new DriverManager(DriverEnvironment.of(loop));
+        driver = RunningDriver.start(new LibvirtEventLoop(), "libvirt-remote-loop");
         daemon = PrivateLibvirtd.start();
     }
 
     @AfterAll
     static void stopAll() {
-        try {
-            if (manager != null) {
-                manager.close();
-            }
-            if (daemon != null) {
-                daemon.close();
-            }
-        } finally {
-            if (loop != null) {
-                loop.stop();
-                Await.join(loopThread);
-                loop.close();
-            }
+        if (driver != null) {
+            driver.close(() -> {
+                if (daemon != null) {
+                    daemon.close();
+                }
+            });
         }
     }
 
     @Override
     protected Connect open() {
-        return manager.open(daemon.testUri());
+        return driver.manager().open(daemon.testUri());
     }
 
     @Override
     protected Thread loopThread() {
-        return loopThread;
+        return driver.loopThread();
     }
 }

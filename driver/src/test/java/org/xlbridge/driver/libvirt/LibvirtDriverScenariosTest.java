@@ -3,9 +3,8 @@ package org.xlbridge.driver.libvirt;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.xlbridge.driver.api.Connect;
-import org.xlbridge.driver.spi.DriverEnvironment;
+import org.xlbridge.driver.scenarios.RunningDriver;
 import org.xlbridge.driver.spi.DriverManager;
-import org.xlbridge.eventloop.conformance.Await;
 import org.xlbridge.eventloop.libvirt.LibvirtAssumptions;
 import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
 
@@ -24,39 +23,28 @@ import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
  * </ul>
  */
 class LibvirtDriverScenariosTest extends LibvirtTestDriverScenarios {
-    private static LibvirtEventLoop loop;
-    private static Thread loopThread;
-    private static DriverManager manager;
+    private static RunningDriver driver;
 
     @BeforeAll
     static void startLoop() {
         LibvirtAssumptions.assumeLibvirt();
-        loop = new LibvirtEventLoop();
-        loopThread = new Thread(loop::run, "libvirt-driver-loop");
-        loopThread.setDaemon(true);
-        loopThread.start();
-        manager = new DriverManager(DriverEnvironment.of(loop));
+        driver = RunningDriver.start(new LibvirtEventLoop(), "libvirt-driver-loop");
     }
 
     @AfterAll
     static void stopLoop() {
-        if (manager != null) {
-            manager.close();
-        }
-        if (loop != null) {
-            loop.stop();
-            Await.join(loopThread);
-            loop.close();
+        if (driver != null) {
+            driver.close();
         }
     }
 
     @Override
     protected Connect open() {
-        return manager.open("test:///default");
+        return driver.manager().open("test:///default");
     }
 
     @Override
     protected Thread loopThread() {
-        return loopThread;
+        return driver.loopThread();
     }
 }

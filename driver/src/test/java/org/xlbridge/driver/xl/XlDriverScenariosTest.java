@@ -8,9 +8,7 @@ import org.libvirt.Error.ErrorNumber;
 import org.xlbridge.driver.api.Connect;
 import org.xlbridge.driver.api.ShutdownResult;
 import org.xlbridge.driver.scenarios.DomainScenarios;
-import org.xlbridge.driver.spi.DriverEnvironment;
-import org.xlbridge.driver.spi.DriverManager;
-import org.xlbridge.eventloop.conformance.Await;
+import org.xlbridge.driver.scenarios.RunningDriver;
 import org.xlbridge.eventloop.poll.PollEventLoop;
 
 /**
@@ -20,39 +18,28 @@ import org.xlbridge.eventloop.poll.PollEventLoop;
  * a start; disks hot-plug; resuming a running domain changes nothing.
  */
 class XlDriverScenariosTest extends DomainScenarios {
-    private static PollEventLoop loop;
-    private static Thread loopThread;
-    private static DriverManager manager;
+    private static RunningDriver driver;
 
     @BeforeAll
     static void startLoop() {
-        loop = new PollEventLoop();
-        loopThread = new Thread(loop::run, "xl-driver-loop");
-        loopThread.setDaemon(true);
-        loopThread.start();
-        manager = new DriverManager(DriverEnvironment.of(loop));
+        driver = RunningDriver.start(new PollEventLoop(), "xl-driver-loop");
     }
 
     @AfterAll
     static void stopLoop() {
-        if (manager != null) {
-            manager.close();
-        }
-        if (loop != null) {
-            loop.stop();
-            Await.join(loopThread);
-            loop.close();
+        if (driver != null) {
+            driver.close();
         }
     }
 
     @Override
     protected Connect open() {
-        return manager.open("xl:///system");
+        return driver.manager().open("xl:///system");
     }
 
     @Override
     protected Thread loopThread() {
-        return loopThread;
+        return driver.loopThread();
     }
 
     @Override
