@@ -3,9 +3,12 @@ package org.xlbridge.soak;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -19,7 +22,10 @@ import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.title.TextTitle;
 import org.jfree.chart.ui.Layer;
+import org.jfree.chart.ui.RectangleAnchor;
 import org.jfree.chart.ui.RectangleEdge;
+import org.jfree.chart.ui.RectangleInsets;
+import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
@@ -30,9 +36,11 @@ import org.jfree.data.xy.XYSeriesCollection;
  *
  * <p>Headless: the class sets {@code java.awt.headless=true} before AWT is touched, unless the property
  * was set already (so nothing needs a display). Text needs fonts: the JDK's AWT asks fontconfig for
- * them, so a machine needs {@code fontconfig} and at least one font package (Debian:
- * {@code fontconfig fonts-dejavu-core}); without, {@link #write} fails with the JDK's error, wrapped in
- * an {@link IOException} that says which packages to install.
+ * them, so a machine needs fontconfig's library and at least one font (Debian:
+ * {@code libfontconfig1 fonts-dejavu-core}; Debian's own openjdk-17-jre-headless depends on both, a JDK
+ * from elsewhere may not bring them); without, {@link #write} fails with the JDK's error ("No physical
+ * fonts found", "Fontconfig head is null"), wrapped in an {@link IOException} that says which packages
+ * to install, and leaves no empty PNG behind.
  */
 public final class SoakPlots {
     static {
@@ -106,9 +114,9 @@ public final class SoakPlots {
                     samples, "", new Line("operations/s", SoakSample::operationsPerSecond));
         } catch (Error | RuntimeException e) {
             if (isFontProblem(e)) {
-                throw new IOException("soak plots: the JDK found no font to draw text with (" + e
-                        + "); install fontconfig and a font, on Debian: apt-get install fontconfig fonts-dejavu-core",
-                        e);
+                throw new IOException("soak plots: the JDK found no font to draw text with (" + rootCause(e)
+                        + "); install fontconfig's library and a font, on Debian: apt-get install libfontconfig1"
+                        + " fonts-dejavu-core", e);
             }
             throw e;
         }
@@ -165,6 +173,11 @@ public final class SoakPlots {
             IntervalMarker warm = new IntervalMarker(0, warmUpMs / x.msPerUnit(), new Color(0xeeeeee));
             warm.setLabel("warm-up");
             warm.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+            // Inside the band, from its top left corner (the default centres the label on the edge and
+            // clips it).
+            warm.setLabelAnchor(RectangleAnchor.TOP_LEFT);
+            warm.setLabelTextAnchor(TextAnchor.TOP_LEFT);
+            warm.setLabelOffset(new RectangleInsets(4, 4, 4, 4));
             plot.addDomainMarker(warm, Layer.BACKGROUND);
         }
         JFreeChart chart = new JFreeChart(title, new Font(Font.SANS_SERIF, Font.BOLD, 18), plot, lines.length > 1);
@@ -176,8 +189,28 @@ public final class SoakPlots {
         if (chart.getLegend() != null) {
             chart.getLegend().setPosition(RectangleEdge.BOTTOM);
         }
-        ChartUtils.saveChartAsPNG(file.toFile(), chart, WIDTH, HEIGHT);
+        // Render first, then write a temporary file and move it into place: a failure (no fonts) leaves
+        // neither an empty PNG nor a half-written one behind.
+        BufferedImage image = chart.createBufferedImage(WIDTH, HEIGHT);
+        // A sibling, not Files.createTempFile: that one is private to the user (0600), the PNG is for people.
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try {
+            try (OutputStream out = Files.newOutputStream(tmp)) {
+                ChartUtils.writeBufferedImageAsPNG(out, image);
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
         files.add(file);
+    }
+
+    private static Throwable rootCause(Throwable e) {
+        Throwable c = e;
+        while (c.getCause() != null && c.getCause() != c) {
+            c = c.getCause();
+        }
+        return c;
     }
 
     /** True if {@code e} (or a cause) is the JDK failing to find or load a font. */
