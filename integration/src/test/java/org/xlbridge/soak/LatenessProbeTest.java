@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.xlbridge.eventloop.poll.PollEventLoop;
 import org.xlbridge.eventloop.testing.ManualEventLoop;
 import org.xlbridge.time.TimeSource;
 
@@ -73,6 +74,43 @@ class LatenessProbeTest {
         loop.advance(Duration.ofMillis(10));
         assertThat(probe.excludedFires()).isEqualTo(1);
         assertThat(probe.intervalP99Micros()).isBetween(3990L, 4010L);
+    }
+
+    @Test
+    void aFireDuringAnOpenWindowIsLeftOut() {
+        LatenessProbe probe = LatenessProbe.start(loop, 10, clock);
+        loop.advance(Duration.ofMillis(10));
+        probe.excludeFrom(clock.nanoTime());
+        // The loop thread runs a delayed fire while the sampler's GC is still under way.
+        extraNanos.set(TimeUnit.MILLISECONDS.toNanos(20));
+        loop.advance(Duration.ofMillis(10));
+        assertThat(probe.excludedFires()).isEqualTo(1);
+        probe.excludeUntil(clock.nanoTime());
+        assertThat(probe.intervalP99Micros()).isZero();
+    }
+
+    @Test
+    void onARealLoopThreadItFiresAndLeavesNothingBehind() throws Exception {
+        PollEventLoop real = new PollEventLoop();
+        Thread t = new Thread(real::run, "probe-test-loop");
+        t.start();
+        try {
+            LatenessProbe probe = LatenessProbe.start(real, 2);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (probe.fires() < 20 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(probe.fires()).isGreaterThanOrEqualTo(20);
+            assertThat(probe.intervalP99Micros()).isNotNegative();
+            probe.close();
+            assertThat(probe.awaitFreed(Duration.ofSeconds(20))).isTrue();
+            assertThat(real.stats().liveTimeouts()).isZero();
+            assertThat(real.stats().pendingFrees()).isZero();
+        } finally {
+            real.stop();
+            t.join(20_000);
+            real.close();
+        }
     }
 
     @Test
