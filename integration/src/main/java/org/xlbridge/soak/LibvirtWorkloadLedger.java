@@ -18,8 +18,10 @@ import org.libvirt.event.DomainEventType;
  * connection it was made on (the {@code ReconnectingLibvirtConnection} generation):
  * <ul>
  *   <li>its event arrived exactly once, in the domain's order, on the loop thread: {@code delivered};</li>
- *   <li>it did not arrive, and the loss of that generation's connection was reported by the close callback
- *       before the connection was freed: {@code reportedLost}, not a violation;</li>
+ *   <li>it did not arrive, the loss of that generation's connection was reported by the close callback,
+ *       and no event of a call made after it returned was delivered on that connection:
+ *       {@code reportedLost}, not a violation. (A connection delivers its events in the order the daemon
+ *       emits them, during each call: if a later call's event arrived, this one was lost silently);</li>
  *   <li>it did not arrive and no loss was reported: a violation (once the domain's cycle is over and the
  *       settle bound passed).</li>
  * </ul>
@@ -44,14 +46,19 @@ final class LibvirtWorkloadLedger {
     /** One call expected to cause one event. Fields guarded by its domain's {@link Books} monitor. */
     static final class Call {
         final DomainEventType causes;
+        /** Order of the call's start among all calls. */
+        final long startSeq;
+        /** Order of the call's successful return among all calls (0: not returned). Volatile: set unlocked. */
+        volatile long returnSeq;
         boolean received;
         /** Failed because the daemon died: its event may or may not come. */
         boolean uncertain;
         /** Failed for another reason: no event may come. */
         boolean failed;
 
-        Call(DomainEventType causes) {
+        Call(DomainEventType causes, long startSeq) {
             this.causes = causes;
+            this.startSeq = startSeq;
         }
     }
 
@@ -84,6 +91,13 @@ final class LibvirtWorkloadLedger {
     private final AtomicLong lostGeneration = new AtomicLong();
     private final AtomicLong freedBelow = new AtomicLong();
     private final List<String> violationSamples = new ArrayList<>();
+    /** Orders the calls' starts and returns. */
+    private final AtomicLong seq = new AtomicLong();
+    /**
+     * Per connection generation: the latest start among the calls whose event was delivered on it. One
+     * entry per generation (one per daemon restart), so bounded by the restarts of a run.
+     */
+    private final Map<Long, AtomicLong> lastDeliveredStart = new ConcurrentHashMap<>();
     /** Generations current when a restart was injected, each waiting for a later call's event. */
     private final ConcurrentLinkedQueue<Long> recoveries = new ConcurrentLinkedQueue<>();
 
@@ -100,7 +114,7 @@ final class LibvirtWorkloadLedger {
     /** A call on {@code name} that causes {@code type} is about to be made: call before the API call. */
     Call calling(String name, DomainEventType type) {
         Books b = live.get(name);
-        Call c = new Call(type);
+        Call c = new Call(type, seq.incrementAndGet());
         synchronized (b) {
             b.calls.add(c);
         }
@@ -109,6 +123,7 @@ final class LibvirtWorkloadLedger {
 
     /** The call returned successfully. */
     void returned(Call c) {
+        c.returnSeq = seq.incrementAndGet();
         operations.incrementAndGet();
     }
 
@@ -185,6 +200,8 @@ final class LibvirtWorkloadLedger {
             if (c.failed) {
                 violation(name + ": " + type + " delivered for a call that failed");
             }
+            lastDeliveredStart.computeIfAbsent(b.generation, g -> new AtomicLong())
+                    .accumulateAndGet(c.startSeq, Math::max);
             if (idx < b.highest) {
                 violation(name + ": " + type + " delivered after " + b.calls.get(b.highest).causes);
             } else {
@@ -268,7 +285,12 @@ final class LibvirtWorkloadLedger {
                     if (!dead) {
                         return; // still expected
                     }
-                    lost++;
+                    if (excused(b, c)) {
+                        lost++;
+                    } else {
+                        violation(b.name + ": " + c.causes + " never delivered, though a later call's event was"
+                                + " delivered on connection generation " + b.generation);
+                    }
                 }
             }
             b.folded = true;
@@ -277,6 +299,15 @@ final class LibvirtWorkloadLedger {
         delivered.addAndGet(del);
         reportedLost.addAndGet(lost);
         folded.incrementAndGet();
+    }
+
+    /**
+     * A missing event of a dead connection is excused by the reported loss only if no call that started
+     * after this one returned had its event delivered on that connection. Called under {@code b}'s monitor.
+     */
+    private boolean excused(Books b, Call c) {
+        AtomicLong last = lastDeliveredStart.get(b.generation);
+        return last == null || c.returnSeq == 0 || last.get() < c.returnSeq;
     }
 
     /** Domains whose books are still open (bounded by the clients and the unsettled ones). */
@@ -298,7 +329,7 @@ final class LibvirtWorkloadLedger {
             synchronized (b) {
                 for (Call c : b.calls) {
                     if (!c.received && !c.uncertain && !c.failed) {
-                        if (lostGeneration.get() >= b.generation) {
+                        if (lostGeneration.get() >= b.generation && excused(b, c)) {
                             reportedLost.incrementAndGet();
                         } else {
                             violation(b.name + ": " + c.causes + " never delivered"

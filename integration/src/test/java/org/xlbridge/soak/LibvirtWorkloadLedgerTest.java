@@ -62,6 +62,22 @@ class LibvirtWorkloadLedgerTest {
     }
 
     @Test
+    void aReportedLossDoesNotExcuseAnEventOvertakenByALaterCallsEvent() {
+        calls("p-f", 1, CYCLE.subList(0, 2));       // DEFINED and STARTED returned...
+        calls("p-g", 1, CYCLE.subList(0, 1));       // ...before p-g's define started
+        ledger.received("p-f", DomainEventType.DEFINED, true);
+        ledger.received("p-g", DomainEventType.DEFINED, true); // delivered: p-f's STARTED was lost silently
+        ledger.done("p-f");
+        ledger.done("p-g");
+        ledger.lossReported(1);
+        ledger.connectionFreedBelow(2);
+        assertThat(ledger.liveDomains()).isZero();
+        assertThat(ledger.reportedLost()).isZero();
+        assertThat(ledger.violations()).isOne();
+        assertThat(ledger.violationSamples().get(0)).contains("p-f: STARTED never delivered, though a later call");
+    }
+
+    @Test
     void aMissingEventWithoutAReportedLossIsAViolation() {
         calls("p-b", 1, CYCLE);
         for (DomainEventType t : CYCLE.subList(0, 5)) {

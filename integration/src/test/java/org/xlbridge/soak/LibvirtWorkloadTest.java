@@ -74,7 +74,10 @@ class LibvirtWorkloadTest {
         LibvirtWorkload w = new LibvirtWorkload(loopThread, plan, faults, 42, 3, daemon);
         try {
             w.start();
-            until(() -> faults.counts(FaultKind.LIBVIRTD_RESTART).recovered() >= 2, "two restarts recovered");
+            until(() -> faults.counts(FaultKind.LIBVIRTD_RESTART).injected() >= 2 && w.connection().isConnected()
+                    && w.connection().generation() == 3, "two restarts and the second reconnect");
+            long before = w.operations();
+            until(() -> w.operations() > before + 300, "calls on the third connection");
             w.stop();
             violations = w.finish();
             System.out.println(w.summary());
