@@ -127,7 +127,7 @@ public final class PrivateLibvirtd implements AutoCloseable {
         if (buildDir == null) {
             throw new IllegalArgumentException("null build directory for the private libvirtd");
         }
-        Path exe = binary().orElseThrow(() -> new IOException(MISSING));
+        Path exe = require(binary());
         Path dir = buildDir.resolve("libvirtd-" + ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet());
         Path sockets = dir.resolve("sock");
         Path drivers = dir.resolve("no-drivers");
@@ -165,6 +165,11 @@ public final class PrivateLibvirtd implements AutoCloseable {
             }
         }
         return daemon;
+    }
+
+    /** The binary, or the error that names the package to install. */
+    static Path require(Optional<Path> binary) throws IOException {
+        return binary.orElseThrow(() -> new IOException(MISSING));
     }
 
     /** Starts a daemon process on this object's files and waits for its socket. Called under {@code this}. */
