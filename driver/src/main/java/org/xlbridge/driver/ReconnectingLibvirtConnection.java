@@ -131,6 +131,8 @@ public final class ReconnectingLibvirtConnection implements AutoCloseable {
         final long generation;
         /** The close callback fired before the session was installed. Guarded by the helper's monitor. */
         boolean lostEarly;
+        /** Why, when {@link #lostEarly}. Guarded by the helper's monitor. */
+        ConnectionCloseReason lostReason;
 
         Session(Connect connect, long generation) {
             this.connect = connect;
@@ -195,13 +197,22 @@ public final class ReconnectingLibvirtConnection implements AutoCloseable {
         }
         ReconnectingLibvirtConnection c = new ReconnectingLibvirtConnection(uri, options, listener);
         Session first = c.connect(1, List.of());
+        ConnectionCloseReason lostEarly;
         synchronized (c) {
             c.current = first;
             c.generation = 1;
-            c.state = State.CONNECTED;
+            // Closed between registering the callback and now: the reconnect thread takes it from here.
+            lostEarly = first.lostEarly ? first.lostReason : null;
+            c.state = lostEarly == null ? State.CONNECTED : State.LOST;
+            c.lostAt = System.nanoTime();
         }
         c.reconnector.start();
-        log.info("libvirt connection '{}' open (generation 1)", uri);
+        if (lostEarly != null) {
+            log.warn("libvirt connection '{}' (generation 1) lost as it opened: {}", uri, lostEarly);
+            listener.connectionLost(1, lostEarly);
+        } else {
+            log.info("libvirt connection '{}' open (generation 1)", uri);
+        }
         return c;
     }
 
@@ -399,6 +410,7 @@ public final class ReconnectingLibvirtConnection implements AutoCloseable {
         synchronized (this) {
             if (current != s || state != State.CONNECTED) {
                 s.lostEarly = true; // a session not installed yet (or already replaced): the reconnect sees it
+                s.lostReason = reason;
                 return;
             }
             state = State.LOST;

@@ -54,6 +54,8 @@ public final class LibvirtWorkload implements Workload {
     private static final Logger log = LoggerFactory.getLogger(LibvirtWorkload.class);
     /** How long a client waits for a reconnect, or for the loss report after a failed call. */
     private static final Duration BOUND = Duration.ofSeconds(30);
+    /** How long a client waits, after a failed call, for the close callback to say the daemon died. */
+    private static final long LOSS_REPORT_MS = 5_000;
     /** How long {@link #finish()} lets the last events arrive. */
     private static final Duration SETTLE = Duration.ofSeconds(20);
 
@@ -229,10 +231,11 @@ public final class LibvirtWorkload implements Workload {
         ReconnectingLibvirtConnection c = helper;
         return String.format("libvirt: %d clients, %d calls ok, %d events (%d delivered, %d reported lost with the"
                         + " connection), %d calls failed by a restart, %d other failures, restarts %d/%d recovered,"
-                        + " listener throws %d/%d recovered, generation %d, I9 %d",
+                        + " listener throws %d/%d recovered, generation %d, restart errors %d, I9 %d",
                 clients, ledger.operations(), ledger.eventsReceived(), ledger.delivered(), ledger.reportedLost(),
                 ledger.restartFailedCalls() + notConnected.get(), ledger.otherFailedCalls(), r.injected(),
-                r.recovered(), t.injected(), t.recovered(), c == null ? 0 : c.generation(), ledger.violations());
+                r.recovered(), t.injected(), t.recovered(), c == null ? 0 : c.generation(), restartErrors.get(),
+                ledger.violations());
     }
 
     /** Domains whose books are open now (for tests: bounded in memory). */
@@ -363,7 +366,7 @@ public final class LibvirtWorkload implements Workload {
     private boolean failed(int client, Cycle cy, Domain d, Exception e) {
         boolean byRestart;
         try {
-            byRestart = cy.generation > 0 && ledger.awaitLossReported(cy.generation, BOUND.toMillis());
+            byRestart = cy.generation > 0 && ledger.awaitLossReported(cy.generation, LOSS_REPORT_MS);
         } catch (InterruptedException ie) {
             return false;
         }
