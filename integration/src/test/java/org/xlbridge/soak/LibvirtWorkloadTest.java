@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,5 +101,54 @@ class LibvirtWorkloadTest {
         until(() -> impl.liveRegistrations() == 0, "the workload's registrations to be freed (live: " + impl + ")");
         assertThat(loop.stats().liveHandles()).isZero();
         assertThat(loop.stats().liveTimeouts()).isZero();
+    }
+
+    /**
+     * The long run, behind the tag {@code soak}: {@code -Dsoak.libvirt.seconds} (default 120) of churn with
+     * the default plan's restart period and throw probability; every restart recovered, no I9 violation, and
+     * the open books stay bounded (a constant, not growing with the run) however many domains went through.
+     */
+    @Test
+    @Tag("soak")
+    void aLongRunWithTheDefaultFaultsStaysExactAndBounded() throws Exception {
+        long seconds = Long.getLong("soak.libvirt.seconds", 120);
+        int clients = 4;
+        FaultPlan plan = FaultPlan.none()
+                .with(FaultKind.LIBVIRTD_RESTART, FaultKind.LIBVIRTD_RESTART.defaultValue())
+                .with(FaultKind.LISTENER_THROW, FaultKind.LISTENER_THROW.defaultValue());
+        FaultLedger faults = new FaultLedger();
+        Map<String, Long> violations;
+        AtomicInteger maxLive = new AtomicInteger();
+        LibvirtWorkload w = new LibvirtWorkload(loopThread, plan, faults, 7, clients, daemon);
+        long t0 = System.nanoTime();
+        long ops;
+        try {
+            w.start();
+            long end = t0 + TimeUnit.SECONDS.toNanos(seconds);
+            while (System.nanoTime() - end < 0) {
+                maxLive.accumulateAndGet(w.liveDomains(), Math::max);
+                TimeUnit.MILLISECONDS.sleep(50); // sampling, not synchronisation
+            }
+            until(() -> faults.counts(FaultKind.LIBVIRTD_RESTART).recovered()
+                    >= faults.counts(FaultKind.LIBVIRTD_RESTART).injected(), "the last restart recovered");
+            w.stop();
+            violations = w.finish();
+            ops = w.operations();
+            System.out.printf("soak libvirt: %d s, %d calls, %.0f calls/s, open books max %d, folded %d%n%s%n",
+                    seconds, ops, ops / ((System.nanoTime() - t0) / 1e9), maxLive.get(), w.foldedDomains(),
+                    w.summary());
+        } finally {
+            w.close();
+        }
+        assertThat(violations).containsExactly(Map.entry("I9", 0L));
+        FaultLedger.Counts restarts = faults.counts(FaultKind.LIBVIRTD_RESTART);
+        assertThat(restarts.injected()).isGreaterThanOrEqualTo(seconds * 1000 / plan.millis(FaultKind.LIBVIRTD_RESTART) - 1);
+        assertThat(restarts.recovered()).isEqualTo(restarts.injected());
+        assertThat(faults.counts(FaultKind.LISTENER_THROW).recovered())
+                .isEqualTo(faults.counts(FaultKind.LISTENER_THROW).injected());
+        // Open books = the clients' domains in flight + domains whose events still wait in the loop's queue: a
+        // constant (the event lag times the call rate), whatever the run's length.
+        assertThat(maxLive.get()).as("open books bounded, not growing with the run").isLessThanOrEqualTo(2_000);
+        until(() -> impl.liveRegistrations() == 0, "the workload's registrations to be freed (live: " + impl + ")");
     }
 }
