@@ -90,6 +90,8 @@ final class XlState implements DriverState {
     private final int loopProbe;
     /** Set by a checker before its workload; read under a domain's job. */
     private volatile EventJournal journal;
+    /** Set by a checker before its workload; read by the API threads and by libxl's completion callbacks. */
+    private volatile OperationJournal opJournal;
 
     private final ReentrantLock listLock = new ReentrantLock();
     private SimHost host;
@@ -406,13 +408,20 @@ final class XlState implements DriverState {
             requireRunning(o);
             int domid = o.domid;
             long timeout = hostConfig.shutdownTimeoutMs();
-            call("shutdown " + o.name, () -> domains().shutdown(domid, timeout, AoHow.callback((ao, rc) -> {
+            OperationJournal oj = opJournal;
+            Ao ao = call("shutdown " + o.name, () -> domains().shutdown(domid, timeout, AoHow.callback((a, rc) -> {
                 if (rc == 0) {
                     shutdownsAnswered.incrementAndGet();
                 } else if (rc == LibxlError.TIMEDOUT.code()) {
                     shutdownsTimedOut.incrementAndGet();
                 }
+                if (oj != null) {
+                    oj.completed(o.name, "shutdown", a.id(), rc);
+                }
             })));
+            if (oj != null) {
+                oj.started(o.name, "shutdown", ao.id());
+            }
             shutdownRequests.incrementAndGet();
         });
     }
@@ -426,12 +435,22 @@ final class XlState implements DriverState {
             }
             int domid = o.domid;
             o.rebooting = true;
+            OperationJournal oj = opJournal;
+            Ao ao;
             try {
-                call("reboot " + o.name, () -> domains().reboot(domid, hostConfig.rebootTimeoutMs(),
-                        AoHow.callback((ao, rc) -> submit(() -> rebootCompleted(o, domid, rc)))));
+                ao = call("reboot " + o.name, () -> domains().reboot(domid, hostConfig.rebootTimeoutMs(),
+                        AoHow.callback((a, rc) -> {
+                            if (oj != null) {
+                                oj.completed(o.name, "reboot", a.id(), rc);
+                            }
+                            submit(() -> rebootCompleted(o, domid, rc));
+                        })));
             } catch (DriverException e) {
                 o.rebooting = false;
                 throw e;
+            }
+            if (oj != null) {
+                oj.started(o.name, "reboot", ao.id());
             }
         });
     }
@@ -662,7 +681,17 @@ final class XlState implements DriverState {
     /** Hands work to the event worker; after close it is dropped (the domains are gone with the host). */
     private void submit(Runnable work) {
         try {
-            eventWorker.execute(work);
+            eventWorker.execute(() -> {
+                try {
+                    work.run();
+                } catch (DriverException e) {
+                    if (!isClosed()) {
+                        throw e;
+                    }
+                    // The state closed under the handler (libxl's operations are gone): nothing left to do.
+                    log.debug("libxl event handled while the xl state closed: {}", e.getMessage());
+                }
+            });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             log.debug("libxl callback after the xl state closed: dropped");
         }
@@ -784,10 +813,28 @@ final class XlState implements DriverState {
                 + message);
     }
 
-    /** A libxl initiating call; its refusal (libxl's AO_CREATE_FAIL) as libvirt's error. */
-    private static <T> T call(String what, Supplier<T> body) {
+    private boolean isClosed() {
+        listLock.lock();
+        try {
+            return closed;
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    /**
+     * A libxl initiating call; its refusal (libxl's AO_CREATE_FAIL) as libvirt's error, and libxl's "closed"
+     * (the state closed between the caller's check and the call) as a closed connection.
+     */
+    private <T> T call(String what, Supplier<T> body) {
         try {
             return body.get();
+        } catch (IllegalStateException e) {
+            if (!isClosed()) {
+                throw e;
+            }
+            throw new DriverException(ErrorNumber.VIR_ERR_INVALID_CONN, "libxenlight: " + what
+                    + ": the xl driver state closed", e);
         } catch (LibxlException e) {
             ErrorNumber n = switch (e.error()) {
                 case DOMAIN_NOTFOUND -> ErrorNumber.VIR_ERR_NO_DOMAIN;
@@ -820,6 +867,10 @@ final class XlState implements DriverState {
 
     void journal(EventJournal j) {
         journal = j;
+    }
+
+    void operationJournal(OperationJournal j) {
+        opJournal = j;
     }
 
     XlStats stats() {
@@ -874,6 +925,12 @@ final class XlState implements DriverState {
             listLock.unlock();
         }
         loop.removeTimeout(loopProbe);
+        // Abort libxl's operations first: a caller blocked in one holds its domain's job, and an event
+        // handler on the worker may wait for that job; draining the worker first would wait for libxl's own
+        // timeouts (up to 40 s for a disk backend) before anything is aborted.
+        if (doms != null) {
+            doms.close();
+        }
         eventWorker.shutdown();
         try {
             if (!eventWorker.awaitTermination(DRAIN.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -881,9 +938,6 @@ final class XlState implements DriverState {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        if (doms != null) {
-            doms.close();
         }
         ctx.close();
         try {
