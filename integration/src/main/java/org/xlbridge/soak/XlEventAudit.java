@@ -24,6 +24,8 @@ import org.xlbridge.driver.xl.EventJournal;
 final class XlEventAudit implements EventJournal, LifecycleListener {
     private final Thread loopThread;
     private final Map<String, ArrayDeque<DomainEvent>> queues = new HashMap<>();
+    /** Events produced per domain since the state started (one counter per domain: bounded). */
+    private final Map<String, long[]> producedBy = new HashMap<>();
     private long produced;
     private long delivered;
     private long pending;
@@ -38,6 +40,7 @@ final class XlEventAudit implements EventJournal, LifecycleListener {
     @Override
     public synchronized void produced(String domain, DomainEvent event) {
         queues.computeIfAbsent(domain, k -> new ArrayDeque<>()).addLast(event);
+        producedBy.computeIfAbsent(domain, k -> new long[1])[0]++;
         produced++;
         pending++;
     }
@@ -65,6 +68,12 @@ final class XlEventAudit implements EventJournal, LifecycleListener {
             }
         }
         duplicated++;
+    }
+
+    /** Events {@code domain} produced since the state started. */
+    synchronized long producedFor(String domain) {
+        long[] n = producedBy.get(domain);
+        return n == null ? 0 : n[0];
     }
 
     /** Produced and not yet delivered. */

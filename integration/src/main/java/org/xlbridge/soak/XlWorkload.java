@@ -517,13 +517,13 @@ public final class XlWorkload implements Workload {
         private XlConnect conn;
         private ThrowingListener thrower;
         private final Map<String, Domain> handles = new HashMap<>();
+        /** Index of each of this client's domains in {@link #delivered}. */
+        private final Map<String, Integer> index = new HashMap<>();
         /**
-         * Domains whose reboot has not shown its end yet (STARTED, or STOPPED by a destroy or a crash): the
-         * guest's answer to it (and its STOPPED/SHUTDOWN event) may still come, which would be taken for the
-         * answer to a fault's request, so no fault is injected into them. Written by this client and by its
-         * listener on the loop thread.
+         * Events of each of this client's domains delivered on its current connection (written by its
+         * listener on the loop thread). Equal to what the domain produced when nothing is in flight.
          */
-        private final Set<String> rebooting = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private volatile java.util.concurrent.atomic.AtomicLongArray delivered;
         /** The crash a client waits for: the domain's name while waiting, else null. */
         private volatile String crashOf;
         private volatile CountDownLatch crashSeen;
@@ -531,6 +531,27 @@ public final class XlWorkload implements Workload {
         Client(List<String> names, SplittableRandom rng) {
             this.names = names;
             this.rng = rng;
+            for (int i = 0; i < names.size(); i++) {
+                index.put(names.get(i), i);
+            }
+        }
+
+        /**
+         * Waits (bounded) until nothing of the domain is still to come: no shutdown or reboot of it in flight
+         * (a reboot counts until the driver handled its end) and every event it produced delivered here.
+         * Else the guest's answer to an earlier request, or its late STOPPED event, would be taken for the
+         * answer to a fault's request. False if it did not settle in time (then no fault is injected).
+         */
+        private boolean settled(Generation g, String name) {
+            int i = index.get(name);
+            long deadline = System.nanoTime() + FAULT_WAIT.toNanos();
+            while (!(g.aos.quiet(name) && g.audit.producedFor(name) == delivered.get(i))) {
+                if (g.closing || stopping || System.nanoTime() - deadline > 0) {
+                    return false;
+                }
+                LockSupport.parkNanos(100_000);
+            }
+            return true;
         }
 
         @Override
@@ -587,19 +608,21 @@ public final class XlWorkload implements Workload {
             }
             conn = null;
             handles.clear();
-            rebooting.clear();
             if (g == null || g.closing) {
                 return false;
             }
             try {
                 XlConnect c = (XlConnect) g.manager.open("xl:///system");
+                java.util.concurrent.atomic.AtomicLongArray counts =
+                        new java.util.concurrent.atomic.AtomicLongArray(names.size());
+                delivered = counts;
                 ThrowingListener t = new ThrowingListener(rng.split());
                 c.addLifecycleListener(t);
                 c.addLifecycleListener((d, e) -> {
                     t.confirm(e);
-                    if (e.getType() == DomainEventType.STARTED || e.getType() == DomainEventType.STOPPED
-                            && (Object) e.getDetail() != StoppedDetail.SHUTDOWN) {
-                        rebooting.remove(d.getName());
+                    Integer i = index.get(d.getName());
+                    if (i != null) {
+                        counts.incrementAndGet(i);
                     }
                     String waiting = crashOf;
                     if (waiting != null && e.getType() == DomainEventType.STOPPED
@@ -631,23 +654,27 @@ public final class XlWorkload implements Workload {
         }
 
         private void running(Generation g, Domain d) {
-            boolean faults = !rebooting.contains(d.getName()); // a reboot's answer must not look like a fault's
-            if (faults && plan.roll(FaultKind.GUEST_CRASH, rng)) {
-                crash(g, d);
+            if (plan.roll(FaultKind.GUEST_CRASH, rng)) {
+                if (settled(g, d.getName())) {
+                    crash(g, d);
+                }
                 return;
             }
-            if (faults && plan.roll(FaultKind.ABORT, rng)) {
-                abort(g, d);
+            if (plan.roll(FaultKind.ABORT, rng)) {
+                if (settled(g, d.getName())) {
+                    abort(g, d);
+                }
                 return;
             }
             int r = rng.nextInt(100);
             if (r < 30) {
-                shutdownWait(g, d, faults && plan.roll(FaultKind.GUEST_SILENT, rng));
+                // Settled first, fault or not: a late STOPPED of an earlier reboot would end the wait early
+                // (Domains.shutdownOrDestroy listens by UUID), and the guest's answer then destroy the domain
+                // under this client's next operation.
+                boolean silent = plan.roll(FaultKind.GUEST_SILENT, rng);
+                shutdownWait(g, d, settled(g, d.getName()) && silent);
             } else if (r < 45) {
-                rebooting.add(d.getName());
-                if (!op(g, d::reboot)) {
-                    rebooting.remove(d.getName());
-                }
+                op(g, d::reboot);
             } else if (r < 65) {
                 op(g, d::suspend);
             } else if (r < 85) {
@@ -794,15 +821,22 @@ public final class XlWorkload implements Workload {
                     unexpected.increment();
                     log.warn("xl soak: the aborting destroy failed", e.getCause());
                 }
-                g.aos.unwatch(ao);
                 notRecovered(g, FaultKind.ABORT, "destroy failed: " + e.getCause());
                 return;
-            } catch (TimeoutException | InterruptedException e) {
-                g.aos.unwatch(ao);
+            } catch (TimeoutException e) {
                 notRecovered(g, FaultKind.ABORT, "destroy did not return within " + FAULT_WAIT.toSeconds() + " s");
                 return;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
-            int[] w = g.aos.unwatch(ao);
+            int[] w;
+            try {
+                w = g.aos.awaitCompletion(ao, FAULT_WAIT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
             if (w[0] != 1 || w[1] != LibxlError.ABORTED.code()) {
                 notRecovered(g, FaultKind.ABORT, "the aborted reboot of " + d.getName() + " completed " + w[0]
                         + " times, last with " + LibxlError.describe(w[1]));
@@ -886,7 +920,9 @@ public final class XlWorkload implements Workload {
      * answered before the API call returned): it waits in {@link #early} until then. Locking: {@code this}.
      */
     private static final class AoLedger implements OperationJournal {
-        private final Set<Long> inFlight = new java.util.HashSet<>();
+        /** Ao id to domain, for aos started and not completed. */
+        private final Map<Long, String> inFlight = new HashMap<>();
+        private final Map<String, Integer> inFlightByDomain = new HashMap<>();
         /** Completions seen before their start, by ao id. */
         private final Map<Long, Integer> early = new HashMap<>();
         private final Map<Long, int[]> watched = new HashMap<>();
@@ -895,7 +931,8 @@ public final class XlWorkload implements Workload {
         public void started(String domain, String operation, long aoId) {
             synchronized (this) {
                 if (early.remove(aoId) == null) {
-                    inFlight.add(aoId);
+                    inFlight.put(aoId, domain);
+                    inFlightByDomain.merge(domain, 1, Integer::sum);
                 }
             }
             LAST_STARTED_AO.set(aoId);
@@ -907,24 +944,38 @@ public final class XlWorkload implements Workload {
             if (w != null) {
                 w[0]++;
                 w[1] = rc;
+                notifyAll();
             }
-            if (!inFlight.remove(aoId)) {
+            String d = inFlight.remove(aoId);
+            if (d == null) {
                 early.merge(aoId, 1, Integer::sum); // before its start was journaled, or a second completion
+            } else if (inFlightByDomain.merge(d, -1, Integer::sum) == 0) {
+                inFlightByDomain.remove(d);
             }
+        }
+
+        /** No shutdown or reboot of {@code domain} in flight. */
+        synchronized boolean quiet(String domain) {
+            return !inFlightByDomain.containsKey(domain);
         }
 
         /** Watches an ao in flight; false if it is not (completed already). */
         synchronized boolean watch(long aoId) {
-            if (!inFlight.contains(aoId)) {
+            if (!inFlight.containsKey(aoId)) {
                 return false;
             }
             watched.put(aoId, new int[] {0, 0});
             return true;
         }
 
-        /** Stops watching: {completions seen, last rc}. */
-        synchronized int[] unwatch(long aoId) {
-            int[] w = watched.remove(aoId);
+        /** Waits (bounded) for a watched ao's completion, stops watching: {completions seen, last rc}. */
+        synchronized int[] awaitCompletion(long aoId, Duration bound) throws InterruptedException {
+            long deadline = System.nanoTime() + bound.toNanos();
+            int[] w = watched.get(aoId);
+            while (w != null && w[0] == 0 && System.nanoTime() - deadline < 0) {
+                wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+            }
+            watched.remove(aoId);
             return w == null ? new int[] {0, 0} : w;
         }
 
@@ -935,8 +986,10 @@ public final class XlWorkload implements Workload {
         synchronized long closeAndCountUnsettled() {
             long n = inFlight.size() + early.values().stream().filter(c -> c > 1).count();
             inFlight.clear();
+            inFlightByDomain.clear();
             early.clear();
             watched.clear();
+            notifyAll();
             return n;
         }
     }

@@ -434,19 +434,31 @@ final class XlState implements DriverState {
                         "on_reboot 'preserve' is not supported by the simulated host");
             }
             int domid = o.domid;
-            o.rebooting = true;
+            o.rebootsInFlight++;
             OperationJournal oj = opJournal;
             Ao ao;
             try {
                 ao = call("reboot " + o.name, () -> domains().reboot(domid, hostConfig.rebootTimeoutMs(),
                         AoHow.callback((a, rc) -> {
-                            if (oj != null) {
-                                oj.completed(o.name, "reboot", a.id(), rc);
+                            // Journaled once the driver has handled it (its events queued), or at once if the
+                            // state closed and the worker takes no more work.
+                            Runnable journaled = () -> {
+                                if (oj != null) {
+                                    oj.completed(o.name, "reboot", a.id(), rc);
+                                }
+                            };
+                            if (!submit(() -> {
+                                try {
+                                    rebootCompleted(o, domid, rc);
+                                } finally {
+                                    journaled.run();
+                                }
+                            })) {
+                                journaled.run();
                             }
-                            submit(() -> rebootCompleted(o, domid, rc));
                         })));
             } catch (DriverException e) {
-                o.rebooting = false;
+                o.rebootsInFlight--;
                 throw e;
             }
             if (oj != null) {
@@ -458,10 +470,10 @@ final class XlState implements DriverState {
     /** On the event worker: the reboot operation ended. */
     private void rebootCompleted(XlDomainObj o, int domid, int rc) {
         withJobIfPresent(o, () -> {
-            if (o.domid != domid || !o.rebooting) {
+            if (o.domid != domid || o.rebootsInFlight == 0) {
                 return; // destroyed (and maybe started again) since: nothing of that life is left
             }
-            o.rebooting = false;
+            o.rebootsInFlight--;
             if (rc != 0) {
                 rebootsFailed.incrementAndGet();
                 log.debug("reboot of {} ended with {}", o.name, LibxlError.describe(rc));
@@ -498,7 +510,7 @@ final class XlState implements DriverState {
             o.deathWatch.disable(); // as libvirt: its own destroy is not news from libxl
             o.deathWatch = null;
         }
-        o.rebooting = false;
+        o.rebootsInFlight = 0;
         int domid = o.domid;
         Ao ao = call("destroy " + o.name, () -> domains().destroy(domid, AoHow.synchronous()));
         if (ao.rc() != 0) {
@@ -528,7 +540,7 @@ final class XlState implements DriverState {
             listLock.unlock();
         }
         o.domid = -1;
-        o.rebooting = false;
+        o.rebootsInFlight = 0;
         o.liveDisks = new ArrayList<>();
         o.state = state;
     }
@@ -679,7 +691,7 @@ final class XlState implements DriverState {
     }
 
     /** Hands work to the event worker; after close it is dropped (the domains are gone with the host). */
-    private void submit(Runnable work) {
+    private boolean submit(Runnable work) {
         try {
             eventWorker.execute(() -> {
                 try {
@@ -692,8 +704,10 @@ final class XlState implements DriverState {
                     log.debug("libxl event handled while the xl state closed: {}", e.getMessage());
                 }
             });
+            return true;
         } catch (java.util.concurrent.RejectedExecutionException e) {
             log.debug("libxl callback after the xl state closed: dropped");
+            return false;
         }
     }
 
@@ -729,7 +743,7 @@ final class XlState implements DriverState {
                     state = DomainState.VIR_DOMAIN_SHUTOFF;
                 }
                 case REBOOT -> {
-                    if (o.rebooting) {
+                    if (o.rebootsInFlight > 0) {
                         return; // the reboot operation restarts it and reports it when done
                     }
                     action = o.def.onReboot();

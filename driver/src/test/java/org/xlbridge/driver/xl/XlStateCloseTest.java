@@ -71,6 +71,57 @@ class XlStateCloseTest {
         return t;
     }
 
+    /**
+     * Two reboots of one domain whose first completion is handled after the second started: the first
+     * completion must not make the driver forget the second, else the guest's answer to the second is taken
+     * for a reboot the guest started itself (on_reboot restart: destroy and create, a new domid, the second
+     * reboot aborted and anything a client was doing on the domain lost).
+     */
+    @Test
+    void aRebootsCompletionDoesNotClearALaterReboot() throws Exception {
+        DriverManager manager = new DriverManager(DriverEnvironment.of(loop));
+        try {
+            XlConnect c = (XlConnect) manager.open("xl:///system");
+            ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
+            c.setOperationJournal(new OperationJournal() {
+                @Override
+                public void started(String domain, String operation, long aoId) {
+                }
+
+                @Override
+                public void completed(String domain, String operation, long aoId, int rc) {
+                    completions.add(new Completion(domain, operation, aoId, rc));
+                }
+            });
+            ConcurrentLinkedQueue<String> events = new ConcurrentLinkedQueue<>();
+            c.addLifecycleListener((dom, e) -> events.add(e.getType() + "/" + e.getDetail()));
+            Domain d = c.domainDefineXML(xml("twice", "reboot='20'", false));
+            d.create();
+            int domid = d.getID();
+            XlDomainObj o = c.state().byName("twice");
+            long started = c.operationStats().orElseThrow().started();
+            d.reboot();
+            // Hold the domain's job (as a long operation would) so that the first reboot's completion waits.
+            o.job.lock();
+            try {
+                Await.until(() -> c.operationStats().orElseThrow().completed() > started, "the first reboot's ao");
+                Await.until(o.job::hasQueuedThreads, "the driver handling the first reboot's end waits for the job");
+                d.reboot(); // the job is reentrant: this thread holds it
+            } finally {
+                o.job.unlock();
+            }
+            Await.until(() -> completions.size() == 2, "both reboots handled");
+            assertThat(completions).extracting(Completion::rc).containsExactly(0, 0);
+            Await.until(() -> events.size() >= 6, "the events of both reboots (have " + events + ")");
+            assertThat(events).containsExactly("DEFINED/ADDED", "STARTED/BOOTED", "STOPPED/SHUTDOWN", "STARTED/BOOTED",
+                    "STOPPED/SHUTDOWN", "STARTED/BOOTED");
+            assertThat(d.getID()).as("rebooted in place twice, never destroyed and re-created").isEqualTo(domid);
+            assertThat(c.driverStats().actionsApplied()).isZero();
+        } finally {
+            manager.close();
+        }
+    }
+
     @Test
     void closingWithOperationsPendingFailsTheCallersAtOnceAndLeavesNothingBehind() {
         EventLoopStats before = loop.stats();
