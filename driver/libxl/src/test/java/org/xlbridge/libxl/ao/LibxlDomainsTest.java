@@ -50,6 +50,30 @@ class LibxlDomainsTest {
         w.assertQuiescent();
     }
 
+    /**
+     * A domain destroyed with a disk attached leaves nothing in xenstore (libxl's destroy removes the device
+     * backends): a long run that destroys such domains would otherwise grow the store with every domid.
+     */
+    @Test
+    void destroyingADomainWithADiskLeavesNothingInTheStore() {
+        int before = -1;
+        for (int i = 0; i < 4; i++) {
+            if (i == 1) {
+                before = w.host.store().nodeCount(); // after the first, which made the backend's parent nodes
+            }
+            int domid = createRunning("leaky" + i, GuestScript.cooperative());
+            Ao attach = w.doms.diskAttach(domid, new DiskConfig(51728, "xvdb", "/images/b.img"), c.how());
+            w.advance(1);
+            c.assertDone(attach, OK);
+            Ao destroy = w.doms.destroy(domid, c.how());
+            w.advance(1);
+            c.assertDone(destroy, OK);
+        }
+        assertThat(w.host.store().nodeCount()).as("xenstore nodes after three domains came and went")
+                .isEqualTo(before);
+        w.assertQuiescent();
+    }
+
     @Test
     void shutdownCompletesWhenTheGuestAnswersAndReportsTheEvent() {
         int domid = createRunning("a", GuestScript.cooperative().withShutdownAnswerMs(100));
