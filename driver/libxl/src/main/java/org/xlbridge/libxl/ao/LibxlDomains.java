@@ -527,6 +527,13 @@ public final class LibxlDomains implements AutoCloseable {
                 log.warn("{}: restart failed: {}", ao, e.getMessage());
                 return LibxlError.FAIL.code();
             }
+            // A new life (libxl would have a new domain): its next shutdown or crash is news for the death
+            // watches, even if no @releaseDomain let them see it running again.
+            for (DomainDeathWatch dw : deathWatches) {
+                if (dw.domid == ao.domid) {
+                    dw.shutdownReported = false;
+                }
+            }
             return 0;
         }
     }

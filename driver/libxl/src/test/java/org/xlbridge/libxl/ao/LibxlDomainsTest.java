@@ -117,6 +117,23 @@ class LibxlDomainsTest {
         w.assertQuiescent();
     }
 
+    /** The restart of a reboot is a new life: its later crash is news for the death watch. */
+    @Test
+    void aCrashAfterARebootIsReported() {
+        int domid = createRunning("rc", GuestScript.cooperative().withRebootAnswerMs(50));
+        DomainDeathWatch dw = w.doms.evenableDomainDeath(domid);
+        Ao ao = w.doms.reboot(domid, 1_000, c.how());
+        w.advance(50);
+        c.assertDone(ao, OK);
+        assertThat(w.host.crash(domid)).isTrue();
+        w.advance(1);
+        assertThat(w.events).extracting(LibxlEvent::type, LibxlEvent::shutdownReason).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(LibxlEventType.DOMAIN_SHUTDOWN, ShutdownReason.REBOOT),
+                org.assertj.core.groups.Tuple.tuple(LibxlEventType.DOMAIN_SHUTDOWN, ShutdownReason.CRASH));
+        dw.disable();
+        w.assertQuiescent();
+    }
+
     @Test
     void rebootOfAGuestThatCrashesInsteadFails() {
         int domid = createRunning("c", GuestScript.cooperative().withRebootAnswerMs(GuestScript.NEVER)
