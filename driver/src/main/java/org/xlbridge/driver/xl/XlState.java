@@ -488,7 +488,10 @@ final class XlState implements DriverState {
                 queue(o, DomainEventType.STOPPED, StoppedDetail.SHUTDOWN.ordinal());
             } else {
                 queue(o, DomainEventType.STOPPED, StoppedDetail.SHUTDOWN.ordinal());
-                o.state = DomainState.VIR_DOMAIN_RUNNING;
+                // Running again, unless paused since the restart (a suspend can take the job before this).
+                if (o.state != DomainState.VIR_DOMAIN_PAUSED) {
+                    o.state = DomainState.VIR_DOMAIN_RUNNING;
+                }
                 queue(o, DomainEventType.STARTED, 0);
             }
         });

@@ -122,6 +122,45 @@ class XlStateCloseTest {
         }
     }
 
+    /** A suspend between a reboot's restart and the driver handling it: the domain stays paused. */
+    @Test
+    void aSuspendBeforeARebootIsHandledIsNotUndone() throws Exception {
+        DriverManager manager = new DriverManager(DriverEnvironment.of(loop));
+        try {
+            XlConnect c = (XlConnect) manager.open("xl:///system");
+            ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
+            c.setOperationJournal(new OperationJournal() {
+                @Override
+                public void started(String domain, String operation, long aoId) {
+                }
+
+                @Override
+                public void completed(String domain, String operation, long aoId, int rc) {
+                    completions.add(new Completion(domain, operation, aoId, rc));
+                }
+            });
+            c.addLifecycleListener((dom, e) -> { });
+            Domain d = c.domainDefineXML(xml("paused", "reboot='20'", false));
+            d.create();
+            XlDomainObj o = c.state().byName("paused");
+            long started = c.operationStats().orElseThrow().started();
+            d.reboot();
+            o.job.lock();
+            try {
+                Await.until(() -> c.operationStats().orElseThrow().completed() > started, "the reboot's ao");
+                d.suspend(); // the guest runs again (restarted in place): it pauses
+            } finally {
+                o.job.unlock();
+            }
+            Await.until(() -> completions.size() == 1, "the reboot handled");
+            assertThat(d.getInfo().state()).isEqualTo(org.libvirt.DomainInfo.DomainState.VIR_DOMAIN_PAUSED);
+            d.resume();
+            assertThat(d.getInfo().state()).isEqualTo(org.libvirt.DomainInfo.DomainState.VIR_DOMAIN_RUNNING);
+        } finally {
+            manager.close();
+        }
+    }
+
     @Test
     void closingWithOperationsPendingFailsTheCallersAtOnceAndLeavesNothingBehind() {
         EventLoopStats before = loop.stats();
