@@ -72,6 +72,8 @@ public final class SimHost implements AutoCloseable {
         boolean everRan;
         /** Bumped on each life (restart), so a scripted action of an earlier life does nothing. */
         int life;
+        /** The guest ignores the next shutdown or reboot request ({@link #silenceNextRequest}). */
+        boolean silenced;
 
         Dom(int domid, String name, UUID uuid, long memoryKb, int vcpus, GuestScript script) {
             this.domid = domid;
@@ -250,8 +252,42 @@ public final class SimHost implements AutoCloseable {
             d.state = DomainState.RUNNING;
             d.reason = null;
             d.life++;
+            d.silenced = false;
         }
         store.rm("/local/domain/" + domid + "/control/shutdown");
+    }
+
+    /**
+     * Crashes the guest now, as its script's {@code crashAtMs} would (for fault injection): the domain becomes
+     * CRASHED with reason CRASH and {@code @releaseDomain} fires.
+     *
+     * @return false if the domain is not running, paused or shutting down (dying, shut down, crashed already)
+     * @throws XenException NO_SUCH_DOMAIN for an unknown domid
+     */
+    public boolean crash(int domid) {
+        int life;
+        synchronized (this) {
+            life = require(domid).life;
+        }
+        return crash(domid, life);
+    }
+
+    /**
+     * Makes the guest ignore the next shutdown or reboot request written to its {@code control/shutdown} (for fault
+     * injection: a guest that hangs once). Cleared by that request, or when the domain restarts.
+     *
+     * @return false if the domain is not running or paused (a request would not reach the guest anyway)
+     * @throws XenException NO_SUCH_DOMAIN for an unknown domid
+     */
+    public boolean silenceNextRequest(int domid) {
+        synchronized (this) {
+            Dom d = require(domid);
+            if (d.state != DomainState.RUNNING && d.state != DomainState.PAUSED) {
+                return false;
+            }
+            d.silenced = true;
+            return true;
+        }
     }
 
     // ------------------------------------------------------------------ time
@@ -395,6 +431,10 @@ public final class SimHost implements AutoCloseable {
                 return;
             }
             long delay = reason == ShutdownReason.REBOOT ? d.script.rebootAnswerMs() : d.script.shutdownAnswerMs();
+            if (d.silenced) {
+                d.silenced = false;
+                return; // told to hang this once
+            }
             if (delay == GuestScript.NEVER) {
                 return; // this guest ignores the request
             }
@@ -417,17 +457,18 @@ public final class SimHost implements AutoCloseable {
         store.fireSpecial(RELEASE_DOMAIN);
     }
 
-    private void crash(int domid, int life) {
+    private boolean crash(int domid, int life) {
         synchronized (this) {
             Dom d = domains.get(domid);
             if (d == null || d.life != life || d.state == DomainState.DYING || d.state == DomainState.SHUTDOWN
                     || d.state == DomainState.CRASHED) {
-                return;
+                return false;
             }
             d.state = DomainState.CRASHED;
             d.reason = ShutdownReason.CRASH;
         }
         store.fireSpecial(RELEASE_DOMAIN);
+        return true;
     }
 
     private void release(int domid) {

@@ -52,6 +52,40 @@ class SimHostTest {
     }
 
     @Test
+    void aGuestCanBeCrashedNowAndFiresReleaseDomain() throws InterruptedException {
+        int d = running(GuestScript.cooperative());
+        try (XsConnection toolstack = host.store().connect("toolstack")) {
+            toolstack.watch(SimHost.RELEASE_DOMAIN, "t");
+            toolstack.readWatchEvents(); // the initial firing of a new watch, if any
+            assertThat(host.crash(d)).isTrue();
+            assertThat(toolstack.awaitFlushed(5_000)).isTrue();
+            assertThat(state(d)).isEqualTo(DomainState.CRASHED);
+            assertThat(host.domainInfo(d).orElseThrow().shutdownReason()).isEqualTo(ShutdownReason.CRASH);
+            assertThat(toolstack.readWatchEvents()).extracting(XsWatchEvent::path).containsExactly(SimHost.RELEASE_DOMAIN);
+            assertThat(host.crash(d)).as("a crashed guest does not crash again").isFalse();
+            assertThat(toolstack.awaitFlushed(5_000)).isTrue();
+            assertThat(toolstack.readWatchEvents()).isEmpty();
+        }
+        host.destroy(d);
+        assertThat(host.crash(d)).as("a dying domain does not crash").isFalse();
+        assertThatThrownBy(() -> host.crash(999)).isInstanceOf(XenException.class);
+    }
+
+    @Test
+    void aSilencedGuestIgnoresOnlyItsNextRequest() {
+        int d = running(GuestScript.cooperative().withShutdownAnswerMs(10).withRebootAnswerMs(10));
+        assertThat(host.silenceNextRequest(d)).isTrue();
+        host.store().write("/local/domain/" + d + "/control/shutdown", "reboot");
+        at(1_000);
+        assertThat(state(d)).as("the silenced request is ignored").isEqualTo(DomainState.RUNNING);
+        host.store().write("/local/domain/" + d + "/control/shutdown", "poweroff");
+        at(1_010);
+        assertThat(state(d)).as("the next one is answered").isEqualTo(DomainState.SHUTDOWN);
+        host.destroy(d);
+        assertThat(host.silenceNextRequest(d)).isFalse();
+    }
+
+    @Test
     void slowPauseDestroyReleaseAndRestart() {
         int d = running(GuestScript.cooperative().withPauseDelayMs(30).withRebootAnswerMs(5).withReleaseDelayMs(40));
         assertThat(host.pause(d)).isFalse();

@@ -14,6 +14,7 @@ import org.xlbridge.driver.events.EventQueueStats;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.libxl.LibxlStats;
 import org.xlbridge.libxl.ao.DomainsStats;
+import org.xlbridge.xen.SimHost;
 
 /**
  * A connection to {@code xl:///system}. Its lifecycle events go through its own {@link DomainEventQueue},
@@ -125,6 +126,19 @@ public final class XlConnect implements Connect {
     /** Shows every lifecycle event the driver produces to {@code journal} (null: none). See {@link EventJournal}. */
     public void setEventJournal(EventJournal journal) {
         state.journal(journal);
+    }
+
+    /** Shows the start and completion of every shutdown and reboot operation to {@code journal} (null: none). */
+    public void setOperationJournal(OperationJournal journal) {
+        state.operationJournal(journal);
+    }
+
+    /**
+     * The simulated Xen host behind this connection, once one runs: for fault injection (crash a guest now,
+     * make it ignore a request), as a test would reach into a real hypervisor.
+     */
+    public Optional<SimHost> simulatedHost() {
+        return state.host();
     }
 
     /** The driver's counters (shutdown answers and timeouts, reboots, libxl events, actions). */

@@ -40,8 +40,12 @@ final class XlDomainObj {
     List<DiskDefinition> liveDisks = new ArrayList<>();
     /** Guarded by job. The death watch while active. */
     DomainDeathWatch deathWatch;
-    /** Guarded by job. A reboot operation is in progress: its own restart answers the guest's reboot. */
-    boolean rebooting;
+    /**
+     * Guarded by job. Reboot operations of this life in progress (not yet handled by the driver): while there
+     * is one, the guest's reboot is its answer, not news. A count, not a flag: a second reboot may start
+     * before the first one's completion is handled, which must not make the driver forget the second.
+     */
+    int rebootsInFlight;
     /** Guarded by job; read without it by lookups (volatile). Undefined and gone. */
     volatile boolean removed;
 

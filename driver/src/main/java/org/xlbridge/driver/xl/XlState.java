@@ -90,6 +90,8 @@ final class XlState implements DriverState {
     private final int loopProbe;
     /** Set by a checker before its workload; read under a domain's job. */
     private volatile EventJournal journal;
+    /** Set by a checker before its workload; read by the API threads and by libxl's completion callbacks. */
+    private volatile OperationJournal opJournal;
 
     private final ReentrantLock listLock = new ReentrantLock();
     private SimHost host;
@@ -406,13 +408,20 @@ final class XlState implements DriverState {
             requireRunning(o);
             int domid = o.domid;
             long timeout = hostConfig.shutdownTimeoutMs();
-            call("shutdown " + o.name, () -> domains().shutdown(domid, timeout, AoHow.callback((ao, rc) -> {
+            OperationJournal oj = opJournal;
+            Ao ao = call("shutdown " + o.name, () -> domains().shutdown(domid, timeout, AoHow.callback((a, rc) -> {
                 if (rc == 0) {
                     shutdownsAnswered.incrementAndGet();
                 } else if (rc == LibxlError.TIMEDOUT.code()) {
                     shutdownsTimedOut.incrementAndGet();
                 }
+                if (oj != null) {
+                    oj.completed(o.name, "shutdown", a.id(), rc);
+                }
             })));
+            if (oj != null) {
+                oj.started(o.name, "shutdown", ao.id());
+            }
             shutdownRequests.incrementAndGet();
         });
     }
@@ -425,13 +434,35 @@ final class XlState implements DriverState {
                         "on_reboot 'preserve' is not supported by the simulated host");
             }
             int domid = o.domid;
-            o.rebooting = true;
+            o.rebootsInFlight++;
+            OperationJournal oj = opJournal;
+            Ao ao;
             try {
-                call("reboot " + o.name, () -> domains().reboot(domid, hostConfig.rebootTimeoutMs(),
-                        AoHow.callback((ao, rc) -> submit(() -> rebootCompleted(o, domid, rc)))));
+                ao = call("reboot " + o.name, () -> domains().reboot(domid, hostConfig.rebootTimeoutMs(),
+                        AoHow.callback((a, rc) -> {
+                            // Journaled once the driver has handled it (its events queued), or at once if the
+                            // state closed and the worker takes no more work.
+                            Runnable journaled = () -> {
+                                if (oj != null) {
+                                    oj.completed(o.name, "reboot", a.id(), rc);
+                                }
+                            };
+                            if (!submit(() -> {
+                                try {
+                                    rebootCompleted(o, domid, rc);
+                                } finally {
+                                    journaled.run();
+                                }
+                            })) {
+                                journaled.run();
+                            }
+                        })));
             } catch (DriverException e) {
-                o.rebooting = false;
+                o.rebootsInFlight--;
                 throw e;
+            }
+            if (oj != null) {
+                oj.started(o.name, "reboot", ao.id());
             }
         });
     }
@@ -439,10 +470,10 @@ final class XlState implements DriverState {
     /** On the event worker: the reboot operation ended. */
     private void rebootCompleted(XlDomainObj o, int domid, int rc) {
         withJobIfPresent(o, () -> {
-            if (o.domid != domid || !o.rebooting) {
+            if (o.domid != domid || o.rebootsInFlight == 0) {
                 return; // destroyed (and maybe started again) since: nothing of that life is left
             }
-            o.rebooting = false;
+            o.rebootsInFlight--;
             if (rc != 0) {
                 rebootsFailed.incrementAndGet();
                 log.debug("reboot of {} ended with {}", o.name, LibxlError.describe(rc));
@@ -457,7 +488,10 @@ final class XlState implements DriverState {
                 queue(o, DomainEventType.STOPPED, StoppedDetail.SHUTDOWN.ordinal());
             } else {
                 queue(o, DomainEventType.STOPPED, StoppedDetail.SHUTDOWN.ordinal());
-                o.state = DomainState.VIR_DOMAIN_RUNNING;
+                // Running again, unless paused since the restart (a suspend can take the job before this).
+                if (o.state != DomainState.VIR_DOMAIN_PAUSED) {
+                    o.state = DomainState.VIR_DOMAIN_RUNNING;
+                }
                 queue(o, DomainEventType.STARTED, 0);
             }
         });
@@ -479,7 +513,7 @@ final class XlState implements DriverState {
             o.deathWatch.disable(); // as libvirt: its own destroy is not news from libxl
             o.deathWatch = null;
         }
-        o.rebooting = false;
+        o.rebootsInFlight = 0;
         int domid = o.domid;
         Ao ao = call("destroy " + o.name, () -> domains().destroy(domid, AoHow.synchronous()));
         if (ao.rc() != 0) {
@@ -509,7 +543,7 @@ final class XlState implements DriverState {
             listLock.unlock();
         }
         o.domid = -1;
-        o.rebooting = false;
+        o.rebootsInFlight = 0;
         o.liveDisks = new ArrayList<>();
         o.state = state;
     }
@@ -660,11 +694,23 @@ final class XlState implements DriverState {
     }
 
     /** Hands work to the event worker; after close it is dropped (the domains are gone with the host). */
-    private void submit(Runnable work) {
+    private boolean submit(Runnable work) {
         try {
-            eventWorker.execute(work);
+            eventWorker.execute(() -> {
+                try {
+                    work.run();
+                } catch (DriverException e) {
+                    if (!isClosed()) {
+                        throw e;
+                    }
+                    // The state closed under the handler (libxl's operations are gone): nothing left to do.
+                    log.debug("libxl event handled while the xl state closed: {}", e.getMessage());
+                }
+            });
+            return true;
         } catch (java.util.concurrent.RejectedExecutionException e) {
             log.debug("libxl callback after the xl state closed: dropped");
+            return false;
         }
     }
 
@@ -700,7 +746,7 @@ final class XlState implements DriverState {
                     state = DomainState.VIR_DOMAIN_SHUTOFF;
                 }
                 case REBOOT -> {
-                    if (o.rebooting) {
+                    if (o.rebootsInFlight > 0) {
                         return; // the reboot operation restarts it and reports it when done
                     }
                     action = o.def.onReboot();
@@ -784,10 +830,28 @@ final class XlState implements DriverState {
                 + message);
     }
 
-    /** A libxl initiating call; its refusal (libxl's AO_CREATE_FAIL) as libvirt's error. */
-    private static <T> T call(String what, Supplier<T> body) {
+    private boolean isClosed() {
+        listLock.lock();
+        try {
+            return closed;
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    /**
+     * A libxl initiating call; its refusal (libxl's AO_CREATE_FAIL) as libvirt's error, and libxl's "closed"
+     * (the state closed between the caller's check and the call) as a closed connection.
+     */
+    private <T> T call(String what, Supplier<T> body) {
         try {
             return body.get();
+        } catch (IllegalStateException e) {
+            if (!isClosed()) {
+                throw e;
+            }
+            throw new DriverException(ErrorNumber.VIR_ERR_INVALID_CONN, "libxenlight: " + what
+                    + ": the xl driver state closed", e);
         } catch (LibxlException e) {
             ErrorNumber n = switch (e.error()) {
                 case DOMAIN_NOTFOUND -> ErrorNumber.VIR_ERR_NO_DOMAIN;
@@ -820,6 +884,10 @@ final class XlState implements DriverState {
 
     void journal(EventJournal j) {
         journal = j;
+    }
+
+    void operationJournal(OperationJournal j) {
+        opJournal = j;
     }
 
     XlStats stats() {
@@ -874,6 +942,12 @@ final class XlState implements DriverState {
             listLock.unlock();
         }
         loop.removeTimeout(loopProbe);
+        // Abort libxl's operations first: a caller blocked in one holds its domain's job, and an event
+        // handler on the worker may wait for that job; draining the worker first would wait for libxl's own
+        // timeouts (up to 40 s for a disk backend) before anything is aborted.
+        if (doms != null) {
+            doms.close();
+        }
         eventWorker.shutdown();
         try {
             if (!eventWorker.awaitTermination(DRAIN.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -881,9 +955,6 @@ final class XlState implements DriverState {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-        if (doms != null) {
-            doms.close();
         }
         ctx.close();
         try {

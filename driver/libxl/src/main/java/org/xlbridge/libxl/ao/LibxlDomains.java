@@ -527,6 +527,13 @@ public final class LibxlDomains implements AutoCloseable {
                 log.warn("{}: restart failed: {}", ao, e.getMessage());
                 return LibxlError.FAIL.code();
             }
+            // A new life (libxl would have a new domain): its next shutdown or crash is news for the death
+            // watches, even if no @releaseDomain let them see it running again.
+            for (DomainDeathWatch dw : deathWatches) {
+                if (dw.domid == ao.domid) {
+                    dw.shutdownReported = false;
+                }
+            }
             return 0;
         }
     }
@@ -543,6 +550,9 @@ public final class LibxlDomains implements AutoCloseable {
             }
             try {
                 conn.rm(domPath(ao.domid)); // usually gone already: the host cleans up on release
+                // libxl's destroy also removes the domain's device backends; left behind, they would grow the
+                // store with every domain destroyed with a disk attached.
+                conn.rm(BACKEND_VBD + ao.domid);
             } catch (XenException e) {
                 log.debug("{}: cleaning xenstore: {}", ao, e.getMessage());
             }
@@ -1046,7 +1056,9 @@ public final class LibxlDomains implements AutoCloseable {
         return "/local/domain/" + domid;
     }
 
+    private static final String BACKEND_VBD = "/local/domain/0/backend/vbd/";
+
     static String backendPath(int domid, int devid) {
-        return "/local/domain/0/backend/vbd/" + domid + "/" + devid;
+        return BACKEND_VBD + domid + "/" + devid;
     }
 }

@@ -50,6 +50,30 @@ class LibxlDomainsTest {
         w.assertQuiescent();
     }
 
+    /**
+     * A domain destroyed with a disk attached leaves nothing in xenstore (libxl's destroy removes the device
+     * backends): a long run that destroys such domains would otherwise grow the store with every domid.
+     */
+    @Test
+    void destroyingADomainWithADiskLeavesNothingInTheStore() {
+        int before = -1;
+        for (int i = 0; i < 4; i++) {
+            if (i == 1) {
+                before = w.host.store().nodeCount(); // after the first, which made the backend's parent nodes
+            }
+            int domid = createRunning("leaky" + i, GuestScript.cooperative());
+            Ao attach = w.doms.diskAttach(domid, new DiskConfig(51728, "xvdb", "/images/b.img"), c.how());
+            w.advance(1);
+            c.assertDone(attach, OK);
+            Ao destroy = w.doms.destroy(domid, c.how());
+            w.advance(1);
+            c.assertDone(destroy, OK);
+        }
+        assertThat(w.host.store().nodeCount()).as("xenstore nodes after three domains came and went")
+                .isEqualTo(before);
+        w.assertQuiescent();
+    }
+
     @Test
     void shutdownCompletesWhenTheGuestAnswersAndReportsTheEvent() {
         int domid = createRunning("a", GuestScript.cooperative().withShutdownAnswerMs(100));
@@ -89,6 +113,23 @@ class LibxlDomainsTest {
         assertThat(w.events).extracting(LibxlEvent::type, LibxlEvent::shutdownReason)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(LibxlEventType.DOMAIN_SHUTDOWN,
                         ShutdownReason.REBOOT));
+        dw.disable();
+        w.assertQuiescent();
+    }
+
+    /** The restart of a reboot is a new life: its later crash is news for the death watch. */
+    @Test
+    void aCrashAfterARebootIsReported() {
+        int domid = createRunning("rc", GuestScript.cooperative().withRebootAnswerMs(50));
+        DomainDeathWatch dw = w.doms.evenableDomainDeath(domid);
+        Ao ao = w.doms.reboot(domid, 1_000, c.how());
+        w.advance(50);
+        c.assertDone(ao, OK);
+        assertThat(w.host.crash(domid)).isTrue();
+        w.advance(1);
+        assertThat(w.events).extracting(LibxlEvent::type, LibxlEvent::shutdownReason).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(LibxlEventType.DOMAIN_SHUTDOWN, ShutdownReason.REBOOT),
+                org.assertj.core.groups.Tuple.tuple(LibxlEventType.DOMAIN_SHUTDOWN, ShutdownReason.CRASH));
         dw.disable();
         w.assertQuiescent();
     }
