@@ -1,0 +1,130 @@
+package org.xlbridge.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.xlbridge.driver.DriverConfig;
+import org.xlbridge.driver.LoopKind;
+import org.xlbridge.eventloop.EventLoopException;
+import org.xlbridge.soak.FaultKind;
+import org.xlbridge.soak.FaultPlan;
+import org.xlbridge.soak.SoakOptions;
+import org.xlbridge.soak.SoakReport;
+import org.xlbridge.soak.SoakRunner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code xlbridge soak}: everything at once on one loop, with faults, sampled for leaks. Exit 0 iff PASS. */
+@Command(name = "soak", mixinStandardHelpOptions = true,
+        description = {"The libxl race, the xl driver's management clients and libvirt-java clients on one loop,",
+                "with seeded fault injection, for --duration or --operations. Samples heap (after GC), threads,",
+                "fds, loop and bridge registrations, busy nexi, pending operations, timer lateness and",
+                "operations/s; judges each series flat or growing; writes PNG plots and, with --json, a report.",
+                "Exit code 0 iff no invariant violation and no growing series; 1 otherwise; 2 when it could not",
+                "start."})
+public final class SoakCommand implements Callable<Integer> {
+    @Option(names = "--loop", defaultValue = "embedded", description = "embedded, libvirt or auto (default ${DEFAULT-VALUE})")
+    String loop;
+
+    @Option(names = "--protocol", defaultValue = "asap-modify", description = "asap-modify or legacy (default ${DEFAULT-VALUE})")
+    String protocol;
+
+    @Option(names = "--duration", description = "how long the load runs, e.g. 60s, 30m (default 60s unless --operations)")
+    String duration;
+
+    @Option(names = "--operations", defaultValue = "0",
+            description = "stop once this many operations completed (race registrations, xl driver calls, libvirt calls)")
+    long operations;
+
+    @Option(names = "--sample", defaultValue = "1s", description = "time between samples (default ${DEFAULT-VALUE})")
+    String sample;
+
+    @Option(names = "--warmup", description = "samples left out of the leak verdicts (default: a sixth of the run, 5s..60s)")
+    String warmup;
+
+    @Option(names = "--faults", defaultValue = "default",
+            description = {"default, none, or kind=value,... changing the defaults (value: a probability, seconds,",
+                    "or off). Kinds and defaults: ${COMPLETION-CANDIDATES}. See docs/reliability.md."},
+            completionCandidates = FaultDefaults.class)
+    String faults;
+
+    @Option(names = "--seed", defaultValue = "1", description = "seed of every random choice (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--race-workers", defaultValue = "4", description = "libxl race threads, 0 for none (default ${DEFAULT-VALUE})")
+    int raceWorkers;
+
+    @Option(names = "--xl-clients", defaultValue = "4", description = "xl driver clients, 0 for none (default ${DEFAULT-VALUE})")
+    int xlClients;
+
+    @Option(names = "--xl-domains", defaultValue = "64", description = "simulated domains (default ${DEFAULT-VALUE})")
+    int xlDomains;
+
+    @Option(names = "--libvirt-clients", defaultValue = "2", description = "libvirt client threads (default ${DEFAULT-VALUE})")
+    int libvirtClients;
+
+    @Option(names = "--libvirt", defaultValue = SoakOptions.DAEMON,
+            description = {"daemon: churn on a private libvirtd the soak starts (and kills, for libvirtd-restart);",
+                    "none: no libvirt clients; or a libvirt URI, e.g. test:///default (default ${DEFAULT-VALUE})"})
+    String libvirt;
+
+    @Option(names = "--plots", defaultValue = "soak-plots",
+            description = "directory for the PNG plots, or none (default ${DEFAULT-VALUE})")
+    String plots;
+
+    @Option(names = "--work-dir", paramLabel = "DIR",
+            description = "where the private libvirtd and the small-heap run keep their files (default: <tmp>/xlbridge-soak)")
+    Path workDir;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "also write the report to FILE as JSON")
+    Path json;
+
+    /** The fault kinds with their defaults, for the help text. */
+    static final class FaultDefaults implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return java.util.Arrays.stream(FaultKind.values())
+                    .map(k -> FaultPlan.defaults().spec().split(",")[k.ordinal()]).iterator();
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        SoakOptions options;
+        try {
+            Duration d = duration != null ? Durations.parse(duration) : operations > 0 ? null : Duration.ofSeconds(60);
+            Duration w = warmup != null ? Durations.parse(warmup) : defaultWarmup(d);
+            if (libvirt.isBlank()) {
+                throw new IllegalArgumentException("--libvirt must be daemon, none or a libvirt URI");
+            }
+            options = new SoakOptions(LoopKind.parse(loop), DriverConfig.parseProtocol(protocol), d, operations,
+                    Durations.parse(sample), w, FaultPlan.parse(faults), seed, raceWorkers, xlClients, xlDomains,
+                    libvirtClients, libvirt.trim(), plots.equalsIgnoreCase("none") ? null : Path.of(plots),
+                    workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"), "xlbridge-soak"));
+        } catch (IllegalArgumentException e) {
+            System.err.println("xlbridge soak: " + e.getMessage());
+            return 2;
+        }
+        SoakReport report;
+        try {
+            report = new SoakRunner(options, System.out).run();
+        } catch (IllegalStateException | EventLoopException e) {
+            System.err.println("xlbridge soak: " + e.getMessage());
+            return 2;
+        }
+        System.out.print(report.table());
+        if (json != null) {
+            report.writeJson(json);
+        }
+        return report.passed() ? 0 : 1;
+    }
+
+    /** A sixth of the run, at least 5 s and at most 60 s; 60 s for a run bounded by operations. */
+    static Duration defaultWarmup(Duration run) {
+        if (run == null) {
+            return Duration.ofSeconds(60);
+        }
+        long ms = Math.max(5_000, Math.min(60_000, run.toMillis() / 6));
+        return Duration.ofMillis(ms);
+    }
+}
