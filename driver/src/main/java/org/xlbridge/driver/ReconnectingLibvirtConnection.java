@@ -16,6 +16,7 @@ import org.libvirt.event.DomainEvent;
 import org.libvirt.event.LifecycleListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xlbridge.eventloop.logging.RepeatedFailureLog;
 
 /**
  * A libvirt-java connection that comes back after the daemon goes away: the documented way for an
@@ -61,6 +62,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReconnectingLibvirtConnection implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ReconnectingLibvirtConnection.class);
+    /** Listener failures: the first ten in full, then thinned out. */
+    private final RepeatedFailureLog listenerFailureLog = new RepeatedFailureLog(log, 10);
 
     /** What the application is told about the connection. Called without any lock of the helper held. */
     public interface Listener {
@@ -367,7 +370,7 @@ public final class ReconnectingLibvirtConnection implements AutoCloseable {
                     // libvirt-java registers one native callback per listener, so the others get the event
                     // anyway; without this the throw would reach JNA's handler and print to stderr only.
                     listenerFailures.incrementAndGet();
-                    log.warn("lifecycle listener {} threw on {}: {}", l, event, e.toString());
+                    listenerFailureLog.failed("lifecycle listener {} threw on {}: {}", l, event, e.toString());
                     return 0;
                 }
             }

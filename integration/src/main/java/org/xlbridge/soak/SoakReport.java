@@ -34,10 +34,12 @@ import java.util.Map;
  * @param workloads  one line per workload
  * @param plots      the PNG files written (empty when none)
  * @param notes      anything a reader must know (a fault kind never injected, a weakened System.gc() ...)
+ * @param failures   what failed the run besides violations and growing series (the small-heap child run
+ *                   failing, plots that could not be written); empty when nothing did
  */
 public record SoakReport(Settings settings, long durationMs, long operations, Map<String, Long> violations,
         Map<FaultKind, FaultLedger.Counts> faults, List<LeakVerdict> leaks, List<SoakSample> samples,
-        List<WorkloadSummary> workloads, List<Path> plots, List<String> notes) {
+        List<WorkloadSummary> workloads, List<Path> plots, List<String> notes, List<String> failures) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -83,7 +85,7 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
     /** Copies the collections, so the report does not change after it is made. */
     public SoakReport {
         if (settings == null || violations == null || faults == null || leaks == null || samples == null
-                || workloads == null || plots == null || notes == null) {
+                || workloads == null || plots == null || notes == null || failures == null) {
             throw new IllegalArgumentException("soak report: null argument");
         }
         violations = Map.copyOf(violations);
@@ -93,6 +95,21 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
         workloads = List.copyOf(workloads);
         plots = List.copyOf(plots);
         notes = List.copyOf(notes);
+        failures = List.copyOf(failures);
+    }
+
+    /** This report with {@code failure} added to {@link #failures()}. */
+    public SoakReport withFailure(String failure) {
+        List<String> f = new ArrayList<>(failures);
+        f.add(failure);
+        return new SoakReport(settings, durationMs, operations, violations, faults, leaks, samples, workloads, plots,
+                notes, f);
+    }
+
+    /** This report with the plots that were written. */
+    public SoakReport withPlots(List<Path> written) {
+        return new SoakReport(settings, durationMs, operations, violations, faults, leaks, samples, workloads,
+                written, notes, failures);
     }
 
     /**
@@ -115,7 +132,7 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
             }
         }
         return new SoakReport(settings, durationMs, operations, violations, counts, leaks, samples, workloads,
-                plots, all);
+                plots, all, List.of());
     }
 
     /** Violations over all invariants. */
@@ -128,9 +145,9 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
         return leaks.stream().filter(LeakVerdict::growing).toList();
     }
 
-    /** PASS iff no violation and no growing series. */
+    /** PASS iff no violation, no growing series and no other failure. */
     public boolean passed() {
-        return totalViolations() == 0 && growing().isEmpty();
+        return totalViolations() == 0 && growing().isEmpty() && failures.isEmpty();
     }
 
     /** Post-warm-up samples the verdicts judged (the same for every series). */
@@ -196,6 +213,7 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
             for (LeakVerdict v : growing()) {
                 why.add(v.series().key() + " growing");
             }
+            why.addAll(failures);
             sb.append(", ").append(String.join(", ", why));
         }
         sb.append('\n');
@@ -272,6 +290,8 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
             p.add(file.toString());
         }
         root.put("result", passed() ? "PASS" : "FAIL");
+        ArrayNode fl = root.putArray("failures");
+        failures.forEach(fl::add);
         ArrayNode n = root.putArray("notes");
         notes.forEach(n::add);
         return root;
