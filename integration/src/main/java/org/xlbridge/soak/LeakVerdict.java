@@ -95,14 +95,14 @@ public record LeakVerdict(LeakSeries series, Outcome outcome, double firstMean, 
         double first = mean(series, after, 0, third);
         double last = mean(series, after, n - third, n);
         double growth = last - first;
-        double relative = first * LeakSeries.RELATIVE_BOUND;
+        double relative = first * series.relativeBound();
         boolean flat = growth <= series.absoluteBound() || growth <= relative;
         String span = String.format(Locale.ROOT, "first third (%s..%s s) mean %s, last third (%s..%s s) mean %s",
                 seconds(after.get(0)), seconds(after.get(third - 1)), fmt(series, first),
                 seconds(after.get(n - third)), seconds(after.get(n - 1)), fmt(series, last));
-        String message = String.format(Locale.ROOT, "%s %s: %s, %s%s (bound +%s or +5%%)", series.key(),
+        String message = String.format(Locale.ROOT, "%s %s: %s, %s%s (bound +%s or +%d%%)", series.key(),
                 flat ? "flat" : "growing", span, growth >= 0 ? "+" : "", fmt(series, growth),
-                fmt(series, series.absoluteBound()));
+                fmt(series, series.absoluteBound()), Math.round(series.relativeBound() * 100));
         return new LeakVerdict(series, flat ? Outcome.FLAT : Outcome.GROWING, first, last, n, message);
     }
 

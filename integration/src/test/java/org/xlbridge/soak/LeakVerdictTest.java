@@ -44,6 +44,16 @@ class LeakVerdictTest {
     }
 
     @Test
+    void latenessThatDoublesAndKeepsGoingIsCaughtButAShiftByAThirdIsNot() {
+        // a loop degrading: 2 ms at the start, +0.3 ms a sample (20 ms at the end)
+        List<SoakSample> degrading = Samples.build(60, LeakSeries.LATENESS_P99, i -> 2000 + i * 300.0);
+        assertThat(verdict(degrading, LeakSeries.LATENESS_P99).outcome()).isEqualTo(LeakVerdict.Outcome.GROWING);
+        // the scheduling of a shared machine: 27 ms, then 35 ms for the rest of the run (+30%)
+        List<SoakSample> shifted = Samples.build(60, LeakSeries.LATENESS_P99, i -> i < 30 ? 27_000 : 35_000);
+        assertThat(verdict(shifted, LeakSeries.LATENESS_P99).outcome()).isEqualTo(LeakVerdict.Outcome.FLAT);
+    }
+
+    @Test
     void slowlyGrowingHeapIsCaughtAndNamed() {
         // 64 KiB a sample: 3.75 MiB over 60 samples, invisible from one sample to the next.
         List<SoakSample> s = Samples.build(60, LeakSeries.HEAP, i -> Samples.HEAP + i * 64.0 * 1024);
