@@ -611,8 +611,9 @@ public final class XlWorkload implements Workload {
             if (g == null || g.closing) {
                 return false;
             }
+            XlConnect c = null;
             try {
-                XlConnect c = (XlConnect) g.manager.open("xl:///system");
+                c = (XlConnect) g.manager.open("xl:///system");
                 java.util.concurrent.atomic.AtomicLongArray counts =
                         new java.util.concurrent.atomic.AtomicLongArray(names.size());
                 delivered = counts;
@@ -636,7 +637,11 @@ public final class XlWorkload implements Workload {
                 gen = g;
                 return true;
             } catch (DriverException e) {
-                return false; // the state closed under us: the next one comes
+                // The state closed under us (the next one comes), or the loop refused the event timer.
+                if (c != null) {
+                    c.close();
+                }
+                return false;
             }
         }
 
@@ -710,6 +715,10 @@ public final class XlWorkload implements Workload {
                 ledger.failedOperation(FaultKind.STATE_RESTART);
             } else if (during != null) {
                 ledger.failedOperation(during);
+            } else if (String.valueOf(e.getMessage()).contains(LibxlError.OSEVENT_REG_FAIL.name())
+                    || e.getCause() != null && String.valueOf(e.getCause().getMessage()).contains("OSEVENT_REG_FAIL")) {
+                // The soak's loop refused a registration (fault reg-fail): libxl failed the operation so.
+                ledger.failedOperation(FaultKind.REG_FAIL);
             } else if (e.getError() == ErrorNumber.VIR_ERR_OPERATION_INVALID
                     || e.getError() == ErrorNumber.VIR_ERR_NO_DOMAIN) {
                 conflicts.increment();
