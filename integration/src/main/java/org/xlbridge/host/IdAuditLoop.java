@@ -1,38 +1,41 @@
 package org.xlbridge.host;
 
-import java.util.HashSet;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.ForwardingEventLoop;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.TimeoutCallback;
+import org.xlbridge.race.IdWindow;
 
 /**
- * A pass-through {@link EventLoop} that checks SPEC I8 for {@code xlbridge host}: every id the loop hands
- * out must be new. Everything else goes to the wrapped loop unchanged (callbacks run where it runs them).
+ * A pass-through {@link EventLoop} that checks SPEC I8 for {@code xlbridge host} and {@code xlbridge soak}:
+ * every id the loop hands out must be new. Everything else goes to the wrapped loop unchanged (callbacks
+ * run where it runs them). Registered as libvirt's event implementation, it sees libvirt's ids too.
+ * Memory stays bounded over millions of ids ({@link IdWindow}).
  *
  * <p>Locking: {@link #timerIds} and {@link #watchIds} are guarded by their own monitors; the counter is atomic.
  */
-final class IdAuditLoop extends ForwardingEventLoop {
-    private final Set<Integer> timerIds = new HashSet<>();
-    private final Set<Integer> watchIds = new HashSet<>();
+public final class IdAuditLoop extends ForwardingEventLoop {
+    private final IdWindow timerIds = new IdWindow();
+    private final IdWindow watchIds = new IdWindow();
     private final AtomicLong reused = new AtomicLong();
 
-    IdAuditLoop(EventLoop inner) {
+    public IdAuditLoop(EventLoop inner) {
         super(inner);
     }
 
-    EventLoop inner() {
+    /** The loop this audits. */
+    public EventLoop inner() {
         return delegate();
     }
 
-    long reusedIds() {
+    /** Ids handed out twice so far (I8). */
+    public long reusedIds() {
         return reused.get();
     }
 
-    private void record(Set<Integer> seen, int id) {
+    private void record(IdWindow seen, int id) {
         synchronized (seen) {
             if (!seen.add(id)) {
                 reused.incrementAndGet();

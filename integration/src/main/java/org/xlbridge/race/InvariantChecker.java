@@ -1,7 +1,6 @@
 package org.xlbridge.race;
 
 import java.util.ArrayList;
-import java.util.BitSet;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -89,7 +88,7 @@ public final class InvariantChecker implements BridgeListener {
     private final ThreadLocal<RegRecord> delivering = new ThreadLocal<>();
     private final AtomicLongArray violations = new AtomicLongArray(Invariant.values().length);
     private final List<String> samples = new ArrayList<>(); // guarded by itself
-    private final BitSet timerIds = new BitSet(); // guarded by itself
+    private final IdWindow timerIds = new IdWindow(); // guarded by itself: bounded, for long runs
     private final Recorder lateness = new Recorder(3);
     private final AtomicInteger probeCountdown = new AtomicInteger(1);
     private volatile LibxlContext ctx;
@@ -160,10 +159,8 @@ public final class InvariantChecker implements BridgeListener {
                 ev != null ? ev : new EventRecord(reg.deadlineNanos());
         synchronized (timerIds) {
             int id = reg.timerId();
-            if (id <= 0 || timerIds.get(id)) {
+            if (!timerIds.add(id)) {
                 violation(Invariant.I8, "timer id " + id + " handed out twice (or not positive)");
-            } else {
-                timerIds.set(id);
             }
         }
         if (probeEvery > 0 && probeCountdown.decrementAndGet() <= 0) {

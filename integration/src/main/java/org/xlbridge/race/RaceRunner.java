@@ -33,7 +33,6 @@ import org.xlbridge.eventloop.testing.PooledDispatchEventLoop;
 import org.xlbridge.libxl.LibxlContext;
 import org.xlbridge.libxl.LibxlException;
 import org.xlbridge.libxl.LibxlStats;
-import org.xlbridge.libxl.TimeEvent;
 import org.xlbridge.time.TimeSource;
 
 /**
@@ -44,20 +43,24 @@ import org.xlbridge.time.TimeSource;
  * URI, {@link LibvirtChurn} clients churn domains on a libvirt-java connection on the same loop meanwhile,
  * and their lifecycle events are checked against I9.
  *
- * <p>Three kinds of step, chosen at random per event: let it fire (40%); hold the ctx lock across the
- * moment the loop starts dispatching it, then deregister and register the next event inside the same
- * lock hold (30%: this is what makes the race frequent, and under the legacy protocol hands the recycled
- * token straight to the new event); deregister at a random offset around the deadline (30%).
+ * <p>Each worker is a {@link RaceWorker} (its steps are described there).
  *
  * <p>Locking: workers share only the ctx (its own lock) and the checker (atomics); the counters here
  * are atomics.
  */
 public final class RaceRunner {
     private static final Logger log = LoggerFactory.getLogger(RaceRunner.class);
-    /** Longest time a worker holds the ctx lock waiting for the dispatch to begin. */
-    private static final long MAX_HOLD_NANOS = 3_000_000;
-    /** How long an event may stay unfired past its deadline before I5 counts it. */
-    private static final long LIVENESS_BOUND_NANOS = 2_000_000_000L;
+    /** A refused registration is logged; the worker goes on. */
+    private static final RaceWorker.Listener WORKER_LOG = new RaceWorker.Listener() {
+        @Override
+        public void registerFailed(LibxlException e) {
+            log.warn("register failed: {}", e.toString());
+        }
+
+        @Override
+        public void registered() {
+        }
+    };
     /** How long quiescence may take per step (libvirt's frees, the bridge's drain). */
     private static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(10);
     /** How long the libvirt clients' last events may take to arrive after the clients stopped. */
@@ -102,7 +105,6 @@ public final class RaceRunner {
         checker.attach(ctx); // before any worker registers an event
 
         List<Thread> threads = new ArrayList<>();
-        List<Worker> workers = new ArrayList<>();
         long start = System.nanoTime();
         long end = start + options.duration().toNanos();
         LibvirtChurn churn = null;
@@ -118,8 +120,8 @@ public final class RaceRunner {
             }
         }
         for (int i = 0; i < options.workers(); i++) {
-            Worker w = new Worker(ctx, checker, new SplittableRandom(options.seed() + i), end);
-            workers.add(w);
+            RaceWorker w = new RaceWorker(ctx, checker, new SplittableRandom(options.seed() + i),
+                    () -> System.nanoTime() < end && !stopping, registrations, deregistrations, WORKER_LOG);
             Thread t = new Thread(w, "xlbridge-worker-" + i);
             t.setDaemon(true);
             threads.add(t);
@@ -137,7 +139,7 @@ public final class RaceRunner {
             LockSupport.parkNanos(Math.min(end, nextProgress) - now);
         }
         for (Thread t : threads) {
-            t.join(LIVENESS_BOUND_NANOS / 1_000_000 + 5_000);
+            t.join(RaceWorker.LIVENESS_BOUND_NANOS / 1_000_000 + 5_000);
             if (t.isAlive()) {
                 stopping = true;
                 checker.runnerViolation(Invariant.I5, t.getName() + " did not finish");
@@ -232,113 +234,5 @@ public final class RaceRunner {
                 b.modifyWhileFiring(), runtime.context().stats().staleTimeoutsDiscarded(), v,
                 churn == null ? "" : " libvirt calls=" + churn.operations() + " events=" + churn.eventsReceived());
         progress.flush();
-    }
-
-    /** One toolstack thread. */
-    private final class Worker implements Runnable {
-        private final LibxlContext ctx;
-        private final InvariantChecker checker;
-        private final SplittableRandom random;
-        private final long end;
-        private final TimeEvent event;
-        private InvariantChecker.EventRecord current; // confined to this worker's thread
-
-        Worker(LibxlContext ctx, InvariantChecker checker, SplittableRandom random, long end) {
-            this.ctx = ctx;
-            this.checker = checker;
-            this.random = random;
-            this.end = end;
-            this.event = ctx.newTimeEvent();
-        }
-
-        @Override
-        public void run() {
-            try {
-                while (System.nanoTime() < end && !stopping) {
-                    if (current == null || current.finished()) {
-                        if (!register()) {
-                            continue;
-                        }
-                    }
-                    step();
-                }
-                if (current != null) {
-                    awaitFinished(current);
-                }
-            } catch (RuntimeException e) {
-                log.error("worker failed", e);
-                checker.runnerViolation(Invariant.I5, Thread.currentThread().getName() + " failed: " + e);
-            }
-        }
-
-        /** Registers {@link #event} with a deadline 0.2–3 ms ahead. Call with or without the ctx lock. */
-        private boolean register() {
-            long deadline = System.nanoTime() + 200_000 + random.nextLong(2_800_000);
-            InvariantChecker.EventRecord rec = checker.registering(deadline);
-            try {
-                event.registerAbs(deadline, (ev, requested, rc) -> checker.fired(rec, requested));
-            } catch (LibxlException e) {
-                log.warn("register failed: {}", e.toString());
-                return false;
-            } finally {
-                checker.registered();
-            }
-            current = rec;
-            registrations.incrementAndGet();
-            return true;
-        }
-
-        private void step() {
-            InvariantChecker.EventRecord rec = current;
-            int choice = random.nextInt(100);
-            if (choice < 40) {
-                awaitFinished(rec);
-            } else if (choice < 70) {
-                parkUntil(rec.deadlineNanos - 100_000);
-                ctx.withLock(() -> {
-                    long giveUp = System.nanoTime() + MAX_HOLD_NANOS;
-                    while (!rec.dispatchStarted() && !rec.finished() && System.nanoTime() < giveUp) {
-                        Thread.onSpinWait();
-                    }
-                    if (cancel(rec)) {
-                        register(); // inside the same lock hold: the freshest token goes to the new event
-                    }
-                });
-            } else {
-                parkUntil(rec.deadlineNanos - 500_000 + random.nextLong(2_000_000));
-                ctx.withLock(() -> cancel(rec));
-            }
-        }
-
-        /** Deregisters the current event if it is still registered. Call with the ctx lock held. */
-        private boolean cancel(InvariantChecker.EventRecord rec) {
-            if (!event.isRegistered()) {
-                return false;
-            }
-            event.deregister();
-            checker.cancelled(rec);
-            deregistrations.incrementAndGet();
-            return true;
-        }
-
-        private void awaitFinished(InvariantChecker.EventRecord rec) {
-            long giveUp = rec.deadlineNanos + LIVENESS_BOUND_NANOS;
-            while (!rec.finished()) {
-                if (System.nanoTime() > giveUp) {
-                    checker.runnerViolation(Invariant.I5, "event not fired " + LIVENESS_BOUND_NANOS / 1_000_000
-                            + " ms after its deadline");
-                    ctx.withLock(() -> cancel(rec));
-                    return;
-                }
-                LockSupport.parkNanos(20_000);
-            }
-        }
-
-        private void parkUntil(long nanoTime) {
-            long wait;
-            while ((wait = nanoTime - System.nanoTime()) > 0) {
-                LockSupport.parkNanos(wait);
-            }
-        }
     }
 }

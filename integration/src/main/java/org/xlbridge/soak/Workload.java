@@ -37,6 +37,11 @@ public interface Workload extends AutoCloseable {
         return 0;
     }
 
+    /** Invariant violations seen so far, for the progress line (the final count is {@link #finish()}'s). */
+    default long violationsSoFar() {
+        return 0;
+    }
+
     /** Asks the workload's threads to stop after their current step; does not wait. */
     void stop();
 

@@ -7,6 +7,7 @@ import org.libvirt.Error.ErrorNumber;
 import org.libvirt.event.DomainEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xlbridge.eventloop.logging.RepeatedFailureLog;
 import org.xlbridge.driver.api.Domain;
 import org.xlbridge.driver.api.DriverException;
 import org.xlbridge.driver.api.LifecycleListener;
@@ -43,6 +44,8 @@ import org.xlbridge.eventloop.EventLoop;
  */
 public final class DomainEventQueue implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DomainEventQueue.class);
+    /** Listener failures: the first ten in full, then thinned out. */
+    private final RepeatedFailureLog listenerFailureLog = new RepeatedFailureLog(log, 10);
 
     private record Queued(Domain domain, DomainEvent event) {
     }
@@ -227,7 +230,7 @@ public final class DomainEventQueue implements AutoCloseable {
                 e.listener.onLifecycleChange(q.domain(), q.event());
             } catch (RuntimeException ex) {
                 failed = true;
-                log.warn("{}: lifecycle listener threw on {} for {}", name, q.event(), describe(q.domain()), ex);
+                listenerFailureLog.failed("{}: lifecycle listener threw on {} for {}", name, q.event(), describe(q.domain()), ex);
             } finally {
                 lock.lock();
             }

@@ -6,7 +6,7 @@ import org.xlbridge.driver.api.Connect;
 import org.xlbridge.driver.scenarios.RunningDriver;
 import org.xlbridge.eventloop.libvirt.LibvirtAssumptions;
 import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
-import org.xlbridge.eventloop.libvirt.PrivateLibvirtd;
+import org.xlbridge.libvirtd.PrivateLibvirtd;
 
 /**
  * The shared scenarios through the {@code libvirt} driver on a remote connection,

@@ -11,6 +11,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xlbridge.eventloop.logging.RepeatedFailureLog;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.EventLoopException;
 import org.xlbridge.eventloop.EventLoopStats;
@@ -47,6 +48,8 @@ import org.xlbridge.time.TimeSource;
  */
 public class CoreEventLoop implements EventLoop {
     private static final Logger LOG = LoggerFactory.getLogger(CoreEventLoop.class);
+    /** Callback failures: the first ten in full, then thinned out (a callback may throw millions of times). */
+    private final RepeatedFailureLog callbackFailureLog = new RepeatedFailureLog(LOG, 10);
 
     private final TimeSource clock;
     private final Poller poller;
@@ -798,7 +801,7 @@ public class CoreEventLoop implements EventLoop {
             LOG.error("{} of {} threw {}; leaving the loop", what, r.describe(), e.getClass().getName());
             throw (VirtualMachineError) e;
         }
-        LOG.warn("{} of {} threw; the loop goes on", what, r.describe(), e);
+        callbackFailureLog.failed("{} of {} threw; the loop goes on", what, r.describe(), e);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ package org.xlbridge.eventloop.libvirt;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import org.junit.jupiter.api.Assumptions;
+import org.xlbridge.libvirtd.PrivateLibvirtd;
 
 /**
  * Test support for every module: call {@link #assumeLibvirt()} first in a test (or its {@code @BeforeAll})

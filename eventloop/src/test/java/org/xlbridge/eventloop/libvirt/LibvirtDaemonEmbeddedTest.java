@@ -13,6 +13,7 @@ import org.libvirt.Connect;
 import org.libvirt.LibvirtException;
 import org.libvirt.event.ConnectionCloseReason;
 import org.xlbridge.eventloop.poll.PollEventLoop;
+import org.xlbridge.libvirtd.PrivateLibvirtd;
 
 /**
  * A remote libvirt connection ({@code test+unix:///default} to a {@link PrivateLibvirtd}) on the

@@ -23,7 +23,7 @@ import org.libvirt.event.LifecycleListener;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.libvirt.LibvirtEventImpl;
 import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
-import org.xlbridge.eventloop.libvirt.PrivateLibvirtd;
+import org.xlbridge.libvirtd.PrivateLibvirtd;
 import org.xlbridge.eventloop.poll.PollEventLoop;
 
 /**

@@ -1,4 +1,4 @@
-package org.xlbridge.eventloop.libvirt;
+package org.xlbridge.libvirtd;
 
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -17,9 +17,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A private {@code libvirtd} for tests (Debian package {@code libvirt-daemon}): a child process in the
- * foreground with its own configuration, socket directory and log under a build directory, reachable only
- * through its UNIX sockets. Usable from any module's tests (it ships in the eventloop test-jar):
+ * A private {@code libvirtd} (Debian package {@code libvirt-daemon}) for tests, benchmarks and
+ * {@code xlbridge soak}: a child process of this JVM in the foreground with its own configuration, socket
+ * directory and log under a build directory, reachable only through its UNIX sockets; never a system
+ * service. It lives in main code (package {@code org.xlbridge.libvirtd}, shipped in the eventloop jar, the
+ * one module every other depends on) because the soak runs from the application jar, not from tests; it is
+ * a package of its own because it is a process supervisor, not part of any event loop.
+ *
+ * <p>Usage:
  *
  * <pre>{@code
  * try (PrivateLibvirtd daemon = PrivateLibvirtd.start()) {
@@ -36,10 +41,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Lifetime: {@link #close()} stops it by its pid (SIGTERM, then SIGKILL after a bound) and waits for
  * it to exit; a JVM shutdown hook does the same if a test forgot or the JVM is ending; {@link #kill()}
- * is a crash (SIGKILL), for tests of a daemon that goes away.
+ * is a crash (SIGKILL), for tests of a daemon that goes away; {@link #restart()} is a crash followed by a
+ * new daemon on the same socket path (the same URI), as a supervisor would restart a crashed service. A
+ * restarted daemon starts empty: the test driver's domains live in the daemon's memory only.
  *
- * <p>Thread safety: start and close from one thread; {@link #isAlive()} from any. It needs nothing but
- * the JDK and SLF4J, so that benchmarks can use it outside JUnit.
+ * <p>Locking: {@code this} guards the lifecycle ({@link #restart()}, {@link #kill()}, {@link #close()},
+ * the shutdown hook), so a restart and a close never interleave. {@link #process} is volatile so that
+ * {@link #isAlive()}, {@link #pid()} and {@link #toString()} read the current daemon from any thread
+ * without the lock; {@link #closed} and {@link #restarts} are written under the lock, read anywhere. It
+ * needs nothing but the JDK and SLF4J.
  */
 public final class PrivateLibvirtd implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PrivateLibvirtd.class);
@@ -51,19 +61,32 @@ public final class PrivateLibvirtd implements AutoCloseable {
     private static final List<Path> CANDIDATES = List.of(Path.of("/usr/sbin/libvirtd"), Path.of("/usr/local/sbin/libvirtd"));
     /** Distinguishes the daemons of one JVM. */
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
+    /** The error when there is no daemon to run. */
+    public static final String MISSING =
+            "libvirtd not found on PATH or in /usr/sbin: install the Debian package libvirt-daemon";
 
-    private final Process process;
+    /** The running daemon (the latest one after a restart). Written under {@code this}. */
+    private volatile Process process;
+    /** Set by {@link #close()} under {@code this}: no restart after it. */
+    private volatile boolean closed;
+    /** Daemons started after the first one. Written under {@code this}. */
+    private volatile int restarts;
+    private final Path exe;
     private final Path dir;
+    private final Path config;
+    private final Path drivers;
     private final Path socket;
     private final Path log;
     private final Thread shutdownHook;
 
-    private PrivateLibvirtd(Process process, Path dir, Path socket, Path log) {
-        this.process = process;
+    private PrivateLibvirtd(Path exe, Path dir, Path config, Path drivers, Path socket, Path log) {
+        this.exe = exe;
         this.dir = dir;
+        this.config = config;
+        this.drivers = drivers;
         this.socket = socket;
         this.log = log;
-        this.shutdownHook = new Thread(this::stopQuietly, "private-libvirtd-" + process.pid() + "-stopper");
+        this.shutdownHook = new Thread(this::stopQuietly, "private-libvirtd-" + dir.getFileName() + "-stopper");
     }
 
     /** The libvirtd binary: on PATH, or where Debian puts it. */
@@ -101,8 +124,10 @@ public final class PrivateLibvirtd implements AutoCloseable {
      *                               carries its log), or the socket path would be too long
      */
     public static PrivateLibvirtd start(Path buildDir) throws IOException {
-        Path exe = binary().orElseThrow(() -> new IOException(
-                "libvirtd not found on PATH or in /usr/sbin: install the Debian package libvirt-daemon"));
+        if (buildDir == null) {
+            throw new IllegalArgumentException("null build directory for the private libvirtd");
+        }
+        Path exe = require(binary());
         Path dir = buildDir.resolve("libvirtd-" + ProcessHandle.current().pid() + "-" + SEQUENCE.incrementAndGet());
         Path sockets = dir.resolve("sock");
         Path drivers = dir.resolve("no-drivers");
@@ -128,23 +153,74 @@ public final class PrivateLibvirtd implements AutoCloseable {
                 "auth_unix_ro = \"none\"",
                 "log_outputs = \"3:stderr\"",
                 ""));
+        PrivateLibvirtd daemon = new PrivateLibvirtd(exe, dir, config, drivers, socket, log);
+        // The hook first: a daemon is never running without something that stops it at JVM exit.
+        Runtime.getRuntime().addShutdownHook(daemon.shutdownHook);
+        synchronized (daemon) {
+            try {
+                daemon.launch();
+            } catch (IOException | RuntimeException | Error e) {
+                daemon.close();
+                throw e;
+            }
+        }
+        return daemon;
+    }
+
+    /** The binary, or the error that names the package to install. */
+    static Path require(Optional<Path> binary) throws IOException {
+        return binary.orElseThrow(() -> new IOException(MISSING));
+    }
+
+    /** Starts a daemon process on this object's files and waits for its socket. Called under {@code this}. */
+    private void launch() throws IOException {
         ProcessBuilder pb = new ProcessBuilder(exe.toString(), "--config", config.toString(), "--pid-file",
                 dir.resolve("libvirtd.pid").toString());
         pb.environment().put("LIBVIRT_DRIVER_DIR", drivers.toString());
         pb.redirectErrorStream(true);
-        pb.redirectOutput(log.toFile());
+        // Appended: the log of a restarted daemon keeps what the killed one wrote.
+        pb.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        Process process = pb.start();
-        PrivateLibvirtd daemon = new PrivateLibvirtd(process, dir, socket, log);
-        Runtime.getRuntime().addShutdownHook(daemon.shutdownHook);
+        process = pb.start();
+        awaitSocket();
+        LOG.info("private libvirtd {} listening on {}", process.pid(), socket);
+    }
+
+    /**
+     * Simulates a crash and a supervisor's restart: kills the daemon with SIGKILL, waits until it is gone,
+     * then starts a new one on the same socket path (so the same {@link #testUri()}) and returns once it
+     * accepts connections. Clients of the old daemon see their connection end (EOF) and must reconnect.
+     *
+     * @throws IllegalStateException if the daemon was closed, the old one survives SIGKILL, or the new one
+     *                               does not listen within the bound (the message carries the log)
+     * @throws IOException           if the new process cannot be started
+     */
+    public synchronized void restart() throws IOException {
+        if (closed) {
+            throw new IllegalStateException("private libvirtd at " + socket + " is closed: cannot restart it");
+        }
+        Process old = process;
+        old.destroyForcibly();
+        if (!waitForExit(old, BOUND)) {
+            throw new IllegalStateException("libvirtd " + old.pid() + " still running " + BOUND.toSeconds()
+                    + " s after SIGKILL");
+        }
+        // The killed daemon left its socket file; the new one would replace it, but removing it now means
+        // that awaitSocket sees only the new daemon's socket.
+        Files.deleteIfExists(socket);
+        restarts++;
         try {
-            daemon.awaitSocket();
-        } catch (RuntimeException | Error e) {
-            daemon.close();
+            launch();
+        } catch (IOException | RuntimeException | Error e) {
+            stopQuietly();
             throw e;
         }
-        LOG.info("private libvirtd {} listening on {}", process.pid(), socket);
-        return daemon;
+        LOG.info("private libvirtd restarted ({} -> {}, restart {})", old.pid(), process.pid(), restarts);
+    }
+
+    /** How many times {@link #restart()} started a new daemon. */
+    public int restarts() {
+        return restarts;
     }
 
     private void awaitSocket() {
@@ -219,38 +295,41 @@ public final class PrivateLibvirtd implements AutoCloseable {
     }
 
     /** Kills the daemon with SIGKILL, as a crash would, and waits for it to be gone. */
-    public void kill() {
+    public synchronized void kill() {
         process.destroyForcibly();
-        waitForExit(BOUND);
+        waitForExit(process, BOUND);
     }
 
     /** Stops the daemon by its pid (SIGTERM, SIGKILL after the bound) and waits for it to be gone. Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         stopQuietly();
         try {
             Runtime.getRuntime().removeShutdownHook(shutdownHook);
         } catch (IllegalStateException e) {
             // the JVM is shutting down: the hook runs (or ran) stopQuietly itself
         }
-        if (process.isAlive()) {
-            throw new IllegalStateException("libvirtd " + process.pid() + " is still running after SIGKILL");
+        Process p = process;
+        if (p != null && p.isAlive()) {
+            throw new IllegalStateException("libvirtd " + p.pid() + " is still running after SIGKILL");
         }
     }
 
-    private void stopQuietly() {
-        if (!process.isAlive()) {
+    private synchronized void stopQuietly() {
+        Process p = process;
+        if (p == null || !p.isAlive()) {
             return;
         }
-        process.destroy();
-        if (!waitForExit(BOUND)) {
-            LOG.warn("libvirtd {} ignored SIGTERM for {} s; killing it", process.pid(), BOUND.toSeconds());
-            process.destroyForcibly();
-            waitForExit(BOUND);
+        p.destroy();
+        if (!waitForExit(p, BOUND)) {
+            LOG.warn("libvirtd {} ignored SIGTERM for {} s; killing it", p.pid(), BOUND.toSeconds());
+            p.destroyForcibly();
+            waitForExit(p, BOUND);
         }
     }
 
-    private boolean waitForExit(Duration bound) {
+    private static boolean waitForExit(Process process, Duration bound) {
         try {
             return process.waitFor(bound.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -261,6 +340,8 @@ public final class PrivateLibvirtd implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "PrivateLibvirtd[pid=" + process.pid() + ", socket=" + socket + (process.isAlive() ? "" : ", exited") + "]";
+        Process p = process;
+        return "PrivateLibvirtd[pid=" + (p == null ? "none" : p.pid()) + ", socket=" + socket
+                + (p != null && p.isAlive() ? "" : ", exited") + ", restarts=" + restarts + "]";
     }
 }
