@@ -247,6 +247,26 @@ public final class XlWorkload implements Workload {
         return g == null ? 0 : g.checker.contextStats().busyNexi();
     }
 
+    /**
+     * Violations so far: the closed states' sums plus what the current state shows already (events delivered
+     * twice, out of order or off the loop thread; libxl's I10 counters). Undelivered events count only at the
+     * end.
+     */
+    @Override
+    public long violationsSoFar() {
+        synchronized (genLock) {
+            long v = i1 + i2 + i3 + i4 + i7 + i10 + eventsLost + eventsDuplicated + eventsOutOfOrder + eventsOffLoop;
+            Generation g = current;
+            if (g != null && !finished) {
+                long[] ev = g.audit.counts();
+                v += ev[2] + ev[3] + ev[4];
+                v += g.checker.operationStats().map(DomainsStats::violations).orElse(0L);
+                v += g.checker.bridgeStats().violations();
+            }
+            return v;
+        }
+    }
+
     @Override
     public void stop() {
         stopping = true;
