@@ -247,6 +247,26 @@ public final class XlWorkload implements Workload {
         return g == null ? 0 : g.checker.contextStats().busyNexi();
     }
 
+    /**
+     * Violations so far: the closed states' sums plus what the current state shows already (events delivered
+     * twice, out of order or off the loop thread; libxl's I10 counters). Undelivered events count only at the
+     * end.
+     */
+    @Override
+    public long violationsSoFar() {
+        synchronized (genLock) {
+            long v = i1 + i2 + i3 + i4 + i7 + i10 + eventsLost + eventsDuplicated + eventsOutOfOrder + eventsOffLoop;
+            Generation g = current;
+            if (g != null && !finished) {
+                long[] ev = g.audit.counts();
+                v += ev[2] + ev[3] + ev[4];
+                v += g.checker.operationStats().map(DomainsStats::violations).orElse(0L);
+                v += g.checker.bridgeStats().violations();
+            }
+            return v;
+        }
+    }
+
     @Override
     public void stop() {
         stopping = true;
@@ -611,8 +631,9 @@ public final class XlWorkload implements Workload {
             if (g == null || g.closing) {
                 return false;
             }
+            XlConnect c = null;
             try {
-                XlConnect c = (XlConnect) g.manager.open("xl:///system");
+                c = (XlConnect) g.manager.open("xl:///system");
                 java.util.concurrent.atomic.AtomicLongArray counts =
                         new java.util.concurrent.atomic.AtomicLongArray(names.size());
                 delivered = counts;
@@ -636,7 +657,11 @@ public final class XlWorkload implements Workload {
                 gen = g;
                 return true;
             } catch (DriverException e) {
-                return false; // the state closed under us: the next one comes
+                // The state closed under us (the next one comes), or the loop refused the event timer.
+                if (c != null) {
+                    c.close();
+                }
+                return false;
             }
         }
 
@@ -710,6 +735,10 @@ public final class XlWorkload implements Workload {
                 ledger.failedOperation(FaultKind.STATE_RESTART);
             } else if (during != null) {
                 ledger.failedOperation(during);
+            } else if (String.valueOf(e.getMessage()).contains(LibxlError.OSEVENT_REG_FAIL.name())
+                    || e.getCause() != null && String.valueOf(e.getCause().getMessage()).contains("OSEVENT_REG_FAIL")) {
+                // The soak's loop refused a registration (fault reg-fail): libxl failed the operation so.
+                ledger.failedOperation(FaultKind.REG_FAIL);
             } else if (e.getError() == ErrorNumber.VIR_ERR_OPERATION_INVALID
                     || e.getError() == ErrorNumber.VIR_ERR_NO_DOMAIN) {
                 conflicts.increment();

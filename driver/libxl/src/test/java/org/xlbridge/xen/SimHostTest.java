@@ -56,7 +56,8 @@ class SimHostTest {
         int d = running(GuestScript.cooperative());
         try (XsConnection toolstack = host.store().connect("toolstack")) {
             toolstack.watch(SimHost.RELEASE_DOMAIN, "t");
-            toolstack.readWatchEvents(); // the initial firing of a new watch, if any
+            assertThat(toolstack.awaitFlushed(5_000)).isTrue();
+            toolstack.readWatchEvents(); // the initial firing of a new watch
             assertThat(host.crash(d)).isTrue();
             assertThat(toolstack.awaitFlushed(5_000)).isTrue();
             assertThat(state(d)).isEqualTo(DomainState.CRASHED);
