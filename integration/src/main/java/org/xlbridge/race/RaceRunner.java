@@ -158,7 +158,7 @@ public final class RaceRunner {
             checker.runnerViolation(Invariant.I4, "not drained " + DRAIN_TIMEOUT.toSeconds()
                     + " s after closing libvirt's connection and the ctx: bridge " + runtime.bridge().stats());
         }
-        EventLoopStats loopStats = awaitLoopQuiet(runtime.loop());
+        EventLoopStats loopStats = LoopQuiet.await(runtime.loop(), Duration.ofSeconds(5));
         BridgeStats bridgeStats = runtime.bridge().stats();
         LibxlStats ctxStats = ctx.stats();
         runtime.close();
@@ -198,17 +198,6 @@ public final class RaceRunner {
         EventLoop pooled(DriverConfig config) {
             return new PooledDispatchEventLoop(config.loop().newLoop(), dispatchThreads, POOL_MAX_DELAY_NANOS);
         }
-    }
-
-    private static EventLoopStats awaitLoopQuiet(EventLoop loop) throws InterruptedException {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        EventLoopStats s = loop.stats();
-        while ((s.liveTimeouts() != 0 || s.liveHandles() != 0 || s.pendingFrees() != 0)
-                && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-            s = loop.stats();
-        }
-        return s;
     }
 
     private static void checkQuiescence(InvariantChecker checker, EventLoopStats loop, BridgeStats bridge,

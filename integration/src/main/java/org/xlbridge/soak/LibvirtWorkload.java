@@ -230,10 +230,11 @@ public final class LibvirtWorkload implements Workload {
         FaultLedger.Counts t = faults.counts(FaultKind.LISTENER_THROW);
         ReconnectingLibvirtConnection c = helper;
         return String.format("libvirt: %d clients, %d calls ok, %d events (%d delivered, %d reported lost with the"
-                        + " connection), %d calls failed by a restart, %d other failures, restarts %d/%d recovered,"
+                        + " connection), %d calls failed by a restart (%d of whose events arrived anyway), %d other"
+                        + " failures, restarts %d/%d recovered,"
                         + " listener throws %d/%d recovered, generation %d, restart errors %d, I9 %d",
                 clients, ledger.operations(), ledger.eventsReceived(), ledger.delivered(), ledger.reportedLost(),
-                ledger.restartFailedCalls() + notConnected.get(), ledger.otherFailedCalls(), r.injected(),
+                ledger.restartFailedCalls() + notConnected.get(), ledger.arrivedDespiteFailure(), ledger.otherFailedCalls(), r.injected(),
                 r.recovered(), t.injected(), t.recovered(), c == null ? 0 : c.generation(), restartErrors.get(),
                 ledger.violations());
     }

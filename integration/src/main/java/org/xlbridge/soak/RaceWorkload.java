@@ -101,16 +101,19 @@ final class RaceWorkload implements Workload {
         }
     }
 
-    /** A worker's view of REG_FAIL: a refusal costs one registration, the next success is the recovery. */
+    /**
+     * A worker's view of REG_FAIL: a refusal costs one registration; the worker's next success is the
+     * recovery from every refusal since its last success.
+     */
     private final class Recovery implements RaceWorker.Listener {
-        private boolean refusedLast; // confined to the worker's thread
+        private int refusedSinceSuccess; // confined to the worker's thread
 
         @Override
         public void registerFailed(LibxlException e) {
             refused.incrementAndGet();
             if (e.error() == LibxlError.OSEVENT_REG_FAIL) {
                 ledger.failedOperation(FaultKind.REG_FAIL);
-                refusedLast = true;
+                refusedSinceSuccess++;
                 log.debug("registration refused: {}", e.toString());
             } else {
                 log.warn("registration failed: {}", e.toString());
@@ -119,8 +122,7 @@ final class RaceWorkload implements Workload {
 
         @Override
         public void registered() {
-            if (refusedLast) {
-                refusedLast = false;
+            for (; refusedSinceSuccess > 0; refusedSinceSuccess--) {
                 ledger.recovered(FaultKind.REG_FAIL);
             }
         }

@@ -18,6 +18,7 @@ import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
 import org.xlbridge.host.IdAuditLoop;
 import org.xlbridge.libvirtd.PrivateLibvirtd;
 import org.xlbridge.libxl.DeregistrationProtocol;
+import org.xlbridge.race.LoopQuiet;
 
 /**
  * Runs {@code xlbridge soak}: the libxl race ({@link RaceWorkload}), the xl driver's management clients
@@ -158,32 +159,40 @@ public final class SoakRunner {
         }
         List<SoakReport.WorkloadSummary> summaries = new ArrayList<>();
         long operations = 0;
-        for (Workload w : workloads) {
-            Map<String, Long> v = w.finish();
-            v.forEach((k, n) -> violations.merge(k, n, Long::sum));
+        EventLoopStats quiet;
+        try {
+            for (Workload w : workloads) {
+                Map<String, Long> v = w.finish();
+                v.forEach((k, n) -> violations.merge(k, n, Long::sum));
+            }
+            for (Workload w : workloads) {
+                closeQuietly(w);
+                summaries.add(SoakReport.WorkloadSummary.of(w));
+                operations += w.operations();
+            }
+            lateness.close();
+            if (!lateness.awaitFreed(Duration.ofSeconds(5))) {
+                notes.add("the lateness probe's timer was not freed within 5 s");
+            }
+            quiet = LoopQuiet.await(loop, Duration.ofSeconds(10));
+            if (!LoopQuiet.isQuiet(quiet)) {
+                violations.merge("I4", (long) quiet.liveTimeouts() + quiet.liveHandles() + quiet.pendingFrees(),
+                        Long::sum);
+                notes.add("the loop still held registrations after every workload closed: " + quiet);
+            }
+            violations.merge("I8", loop.reusedIds(), Long::sum);
+        } finally {
+            // whatever happened above, nothing is left running: workloads (idempotent), loop, daemon
+            for (Workload w : workloads) {
+                closeQuietly(w);
+            }
+            stopLoop(loop, loopThread);
+            if (daemon != null) {
+                notes.add("private libvirtd restarted " + daemon.restarts() + " times");
+                daemon.close();
+            }
         }
-        for (Workload w : workloads) {
-            closeQuietly(w);
-            summaries.add(SoakReport.WorkloadSummary.of(w));
-            operations += w.operations();
-        }
-        lateness.close();
-        if (!lateness.awaitFreed(Duration.ofSeconds(5))) {
-            notes.add("the lateness probe's timer was not freed within 5 s");
-        }
-        EventLoopStats quiet = awaitQuiet(loop);
-        if (quiet.liveTimeouts() != 0 || quiet.liveHandles() != 0 || quiet.pendingFrees() != 0) {
-            violations.merge("I4", (long) quiet.liveTimeouts() + quiet.liveHandles() + quiet.pendingFrees(),
-                    Long::sum);
-            notes.add("the loop still held registrations after every workload closed: " + quiet);
-        }
-        violations.merge("I8", loop.reusedIds(), Long::sum);
         long callbackFailures = quiet.callbackFailures();
-        stopLoop(loop, loopThread);
-        if (daemon != null) {
-            notes.add("private libvirtd restarted " + daemon.restarts() + " times");
-            daemon.close();
-        }
         notes.add(String.format("the loop dispatched %,d callbacks, %,d of which threw (injected: %,d)",
                 quiet.dispatches(), callbackFailures, ledger.counts(FaultKind.CALLBACK_THROW).injected()));
         if (Sampler.explicitGcWeakened()) {
@@ -274,17 +283,6 @@ public final class SoakRunner {
             log.warn("loop thread still running {} ms after stop()", JOIN_MS);
         }
         loop.close();
-    }
-
-    private static EventLoopStats awaitQuiet(IdAuditLoop loop) throws InterruptedException {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        EventLoopStats s = loop.stats();
-        while ((s.liveTimeouts() != 0 || s.liveHandles() != 0 || s.pendingFrees() != 0)
-                && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-            s = loop.stats();
-        }
-        return s;
     }
 
     /** The app-level counters the sampler reads: the loop's and the workloads' own. */

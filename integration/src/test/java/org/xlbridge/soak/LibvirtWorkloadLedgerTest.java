@@ -43,6 +43,33 @@ class LibvirtWorkloadLedgerTest {
     }
 
     @Test
+    void theEventOfACallCutByARestartMayStillArriveUntilItsConnectionIsFreed() {
+        // create failed with the connection reset, but the daemon had run it and its STARTED is on its way
+        calls("p-u", 1, CYCLE.subList(0, 1));
+        ledger.received("p-u", DomainEventType.DEFINED, true);
+        LibvirtWorkloadLedger.Call create = ledger.calling("p-u", DomainEventType.STARTED);
+        ledger.lossReported(1);
+        ledger.failed("p-u", create, true);
+        ledger.done("p-u");
+        assertThat(ledger.liveDomains()).as("kept open: the uncertain call's event may still come").isOne();
+        ledger.received("p-u", DomainEventType.STARTED, true);
+        ledger.connectionFreedBelow(2);
+        assertThat(ledger.liveDomains()).isZero();
+        assertThat(ledger.arrivedDespiteFailure()).isOne();
+        // the same call whose event never came: folded once freed, nothing to report
+        calls("p-v", 2, CYCLE.subList(0, 1));
+        ledger.received("p-v", DomainEventType.DEFINED, true);
+        LibvirtWorkloadLedger.Call create2 = ledger.calling("p-v", DomainEventType.STARTED);
+        ledger.lossReported(2);
+        ledger.failed("p-v", create2, true);
+        ledger.done("p-v");
+        ledger.connectionFreedBelow(3);
+        assertThat(ledger.liveDomains()).isZero();
+        ledger.close();
+        assertThat(ledger.violations()).isZero();
+    }
+
+    @Test
     void eventsMissingAfterAReportedLossAreReportedLostOnceTheConnectionIsFreed() {
         calls("p-a", 1, CYCLE.subList(0, 3));
         ledger.received("p-a", DomainEventType.DEFINED, true);

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.xlbridge.eventloop.libvirt.LibvirtAssumptions;
+import org.xlbridge.eventloop.libvirt.RegisteredLoopAndDaemon;
 import org.xlbridge.eventloop.libvirt.LibvirtEventImpl;
 import org.xlbridge.eventloop.poll.PollEventLoop;
 import org.xlbridge.libvirtd.PrivateLibvirtd;
@@ -26,6 +26,7 @@ import org.xlbridge.libvirtd.PrivateLibvirtd;
 class LibvirtWorkloadTest {
     private static final Duration BOUND = Duration.ofSeconds(60);
 
+    private static RegisteredLoopAndDaemon env;
     private static PollEventLoop loop;
     private static LibvirtEventImpl impl;
     private static Thread loopThread;
@@ -33,29 +34,17 @@ class LibvirtWorkloadTest {
 
     @BeforeAll
     static void startLoopAndDaemon() throws Exception {
-        LibvirtAssumptions.assumeLibvirt();
-        LibvirtAssumptions.assumeLibvirtd();
-        loop = new PollEventLoop();
-        impl = LibvirtEventImpl.register(loop);
-        loopThread = new Thread(loop::run, "soak-libvirt-test-loop");
-        loopThread.setDaemon(true);
-        loopThread.start();
-        daemon = PrivateLibvirtd.start();
+        env = RegisteredLoopAndDaemon.start("soak-libvirt-test-loop");
+        loop = env.loop();
+        impl = env.impl();
+        loopThread = env.loopThread();
+        daemon = env.daemon();
     }
 
     @AfterAll
     static void stopAll() throws InterruptedException {
-        try {
-            if (daemon != null) {
-                daemon.close();
-                assertThat(daemon.isAlive()).as("no libvirtd left running").isFalse();
-            }
-        } finally {
-            if (loop != null) {
-                loop.stop();
-                loopThread.join(BOUND.toMillis());
-                loop.close();
-            }
+        if (env != null) {
+            env.close();
         }
     }
 

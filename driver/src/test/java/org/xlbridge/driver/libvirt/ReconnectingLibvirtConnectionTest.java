@@ -26,7 +26,7 @@ import org.libvirt.event.DomainEvent;
 import org.libvirt.event.DomainEventType;
 import org.libvirt.event.LifecycleListener;
 import org.xlbridge.driver.ReconnectingLibvirtConnection;
-import org.xlbridge.eventloop.libvirt.LibvirtAssumptions;
+import org.xlbridge.eventloop.libvirt.RegisteredLoopAndDaemon;
 import org.xlbridge.eventloop.libvirt.LibvirtEventImpl;
 import org.xlbridge.eventloop.poll.PollEventLoop;
 import org.xlbridge.libvirtd.PrivateLibvirtd;
@@ -45,6 +45,7 @@ class ReconnectingLibvirtConnectionTest {
     private static final List<DomainEventType> CYCLE = List.of(DomainEventType.DEFINED, DomainEventType.STARTED,
             DomainEventType.SUSPENDED, DomainEventType.RESUMED, DomainEventType.STOPPED, DomainEventType.UNDEFINED);
 
+    private static RegisteredLoopAndDaemon env;
     private static PollEventLoop loop;
     private static LibvirtEventImpl impl;
     private static Thread loopThread;
@@ -52,29 +53,17 @@ class ReconnectingLibvirtConnectionTest {
 
     @BeforeAll
     static void startLoopAndDaemon() throws Exception {
-        LibvirtAssumptions.assumeLibvirt();
-        LibvirtAssumptions.assumeLibvirtd();
-        loop = new PollEventLoop();
-        impl = LibvirtEventImpl.register(loop);
-        loopThread = new Thread(loop::run, "reconnect-test-loop");
-        loopThread.setDaemon(true);
-        loopThread.start();
-        daemon = PrivateLibvirtd.start();
+        env = RegisteredLoopAndDaemon.start("reconnect-test-loop");
+        loop = env.loop();
+        impl = env.impl();
+        loopThread = env.loopThread();
+        daemon = env.daemon();
     }
 
     @AfterAll
     static void stopAll() throws InterruptedException {
-        try {
-            if (daemon != null) {
-                daemon.close();
-                assertThat(daemon.isAlive()).as("no libvirtd left running").isFalse();
-            }
-        } finally {
-            if (loop != null) {
-                loop.stop();
-                loopThread.join(BOUND.toMillis());
-                loop.close();
-            }
+        if (env != null) {
+            env.close();
         }
     }
 
