@@ -35,6 +35,20 @@ public final class IdAuditLoop extends ForwardingEventLoop {
         return reused.get();
     }
 
+    /** The largest timer id the loop handed out so far (ids are never reused: see I8). */
+    public long highestTimerId() {
+        synchronized (timerIds) {
+            return timerIds.max();
+        }
+    }
+
+    /** The largest watch (handle) id the loop handed out so far. */
+    public long highestWatchId() {
+        synchronized (watchIds) {
+            return watchIds.max();
+        }
+    }
+
     private void record(IdWindow seen, int id) {
         synchronized (seen) {
             if (!seen.add(id)) {

@@ -193,6 +193,14 @@ public final class SoakRunner {
             }
         }
         long callbackFailures = quiet.callbackFailures();
+        long timerIds = loop.highestTimerId();
+        if (timerIds > 0 && durationMs > 0) {
+            // ids are ints and never reused (I8): how long this load could run before add* must refuse
+            double perSecond = timerIds * 1000.0 / durationMs;
+            notes.add(String.format("the loop handed out %,d timer ids and %,d watch ids (%,.0f timer ids/s: the"
+                    + " int id space lasts %.1f days at this rate, then addTimeout fails with a clear error)",
+                    timerIds, loop.highestWatchId(), perSecond, Integer.MAX_VALUE / perSecond / 86_400));
+        }
         notes.add(String.format("the loop dispatched %,d callbacks, %,d of which threw (injected: %,d)",
                 quiet.dispatches(), callbackFailures, ledger.counts(FaultKind.CALLBACK_THROW).injected()));
         if (Sampler.explicitGcWeakened()) {
