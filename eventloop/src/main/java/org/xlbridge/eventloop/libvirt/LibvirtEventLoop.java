@@ -10,6 +10,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xlbridge.eventloop.logging.RepeatedFailureLog;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.EventLoopException;
 import org.xlbridge.eventloop.EventLoopStats;
@@ -71,6 +72,8 @@ import org.xlbridge.time.TimeSource;
  */
 public final class LibvirtEventLoop implements EventLoop {
     private static final Logger LOG = LoggerFactory.getLogger(LibvirtEventLoop.class);
+    /** Callback failures: the first ten in full, then thinned out (a callback may throw millions of times). */
+    private final RepeatedFailureLog callbackFailureLog = new RepeatedFailureLog(LOG, 10);
     private static final long NANOS_PER_MS = 1_000_000L;
 
     private final TimeSource clock;
@@ -674,7 +677,7 @@ public final class LibvirtEventLoop implements EventLoop {
     private void failed(Throwable t, Registration reg, String what) {
         countFailure();
         if (!Contract.isFatal(t)) {
-            LOG.warn("{} of {} threw; the loop goes on", what, reg, t);
+            callbackFailureLog.failed("{} of {} threw; the loop goes on", what, reg, t);
             return;
         }
         LOG.error("{} of {} threw {}; leaving the loop", what, reg, t.getClass().getName());
