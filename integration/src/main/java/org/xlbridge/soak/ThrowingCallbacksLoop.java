@@ -1,7 +1,7 @@
 package org.xlbridge.soak;
 
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.ForwardingEventLoop;
 import org.xlbridge.eventloop.FreeCallback;
@@ -12,13 +12,14 @@ import org.xlbridge.eventloop.TimeoutCallback;
  * Fault {@link FaultKind#CALLBACK_THROW}: a view of the soak's loop whose callbacks, at the plan's rate,
  * throw after they did their work — a bug in an application callback. The loop must log it, count it
  * ({@code EventLoopStats.callbackFailures}) and go on dispatching; nothing the callback did may be lost.
- * Recovered: the loop dispatched another callback of this view after the throw.
+ * Recovered: the loop dispatched another callback of this view after the throw (one such dispatch
+ * recovers every throw since the previous one).
  *
  * <p>The view is handed to a workload in place of the loop; registrations go to the wrapped loop with
  * wrapped callbacks, so the loop's own counters and ids are unchanged.
  *
  * <p>Locking: the loop dispatches on one thread, but a pooled dispatcher may use several, so
- * {@link #random} is used under its own monitor; {@link #recovering} is atomic.
+ * {@link #random} is used under its own monitor; {@link #thrownSinceDispatch} is atomic.
  */
 final class ThrowingCallbacksLoop extends ForwardingEventLoop {
     /** What a callback of this view throws. */
@@ -32,7 +33,7 @@ final class ThrowingCallbacksLoop extends ForwardingEventLoop {
     private final FaultPlan plan;
     private final FaultLedger ledger;
     private final SplittableRandom random; // guarded by itself
-    private final AtomicBoolean recovering = new AtomicBoolean();
+    private final AtomicInteger thrownSinceDispatch = new AtomicInteger();
 
     ThrowingCallbacksLoop(EventLoop loop, FaultPlan plan, FaultLedger ledger, SplittableRandom random) {
         super(loop);
@@ -42,7 +43,7 @@ final class ThrowingCallbacksLoop extends ForwardingEventLoop {
     }
 
     private void afterCallback() {
-        if (recovering.compareAndSet(true, false)) {
+        for (int n = thrownSinceDispatch.getAndSet(0); n > 0; n--) {
             ledger.recovered(FaultKind.CALLBACK_THROW);
         }
         boolean fault;
@@ -51,7 +52,7 @@ final class ThrowingCallbacksLoop extends ForwardingEventLoop {
         }
         if (fault) {
             ledger.injected(FaultKind.CALLBACK_THROW);
-            recovering.set(true);
+            thrownSinceDispatch.incrementAndGet();
             throw new InjectedFault();
         }
     }
