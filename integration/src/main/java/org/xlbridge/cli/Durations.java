@@ -9,12 +9,17 @@ final class Durations {
     }
 
     /**
-     * "20s", "1.5s", "500ms", "2m", a bare number of seconds, or an ISO-8601 duration such as "PT20S".
+     * "500ms", "20s", "1.5s", "2m", "1h", or an ISO-8601 duration such as "PT20S". A number without a unit is
+     * refused: "20" could mean seconds or milliseconds, and a soak run for the wrong one wastes an hour.
      *
      * @throws IllegalArgumentException naming the text and the accepted forms
      */
     static Duration parse(String text) {
         String t = text.trim().toLowerCase(Locale.ROOT);
+        if (!t.isEmpty() && t.chars().allMatch(c -> Character.isDigit(c) || c == '.')) {
+            throw new IllegalArgumentException("duration '" + text + "' has no unit: write e.g. " + t + "s, " + t
+                    + "ms, " + t + "m or " + t + "h");
+        }
         try {
             if (t.startsWith("p")) {
                 return Duration.parse(text.trim().toUpperCase(Locale.ROOT));
@@ -26,11 +31,14 @@ final class Durations {
                 return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
             }
             if (t.endsWith("m")) {
-                return Duration.ofSeconds(Long.parseLong(t.substring(0, t.length() - 1)) * 60);
+                return Duration.ofSeconds(Math.multiplyExact(Long.parseLong(t.substring(0, t.length() - 1)), 60));
             }
-            return Duration.ofSeconds(Long.parseLong(t));
+            if (t.endsWith("h")) {
+                return Duration.ofSeconds(Math.multiplyExact(Long.parseLong(t.substring(0, t.length() - 1)), 3600));
+            }
         } catch (RuntimeException e) {
-            throw new IllegalArgumentException("cannot read duration '" + text + "': use e.g. 20s, 500ms, 2m");
+            // falls through to the one message below
         }
+        throw new IllegalArgumentException("cannot read duration '" + text + "': use e.g. 500ms, 20s, 2m, 1h");
     }
 }

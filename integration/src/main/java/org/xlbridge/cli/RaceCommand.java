@@ -12,12 +12,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code xlbridge race}: the race demonstration and invariant check. Exit 0 iff no invariant was violated. */
-@Command(name = "race", mixinStandardHelpOptions = true,
+@Command(name = "race", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        header = "The libxl timeout race (modify(ASAP) racing dispatch) on one loop, checked for I1-I9.",
         description = {"Workers register libxl time events with short random deadlines and deregister many of",
                 "them right at the moment the loop dispatches them, so that modify(ASAP) races the dispatch.",
                 "An invariant checker counts violations of I1-I8. With --libvirt-uri, libvirt-java clients churn",
                 "domains on the same loop meanwhile and their lifecycle events are checked (I9).",
-                "Exit code 0 iff no violation; 1 on violations; 2 when the run could not start."})
+                "Exit code 0 iff no violation; 1 on violations; 2 usage; 3 when the loop or libvirt could not start."})
 public final class RaceCommand implements Callable<Integer> {
     @Option(names = "--loop", defaultValue = "embedded", description = "embedded, libvirt or auto (default ${DEFAULT-VALUE})")
     String loop;
@@ -29,7 +30,8 @@ public final class RaceCommand implements Callable<Integer> {
             description = "1: the loop thread dispatches; N>1: a pooled, delaying dispatcher with N threads (default ${DEFAULT-VALUE})")
     int dispatchThreads;
 
-    @Option(names = "--duration", defaultValue = "20s", description = "how long workers register, e.g. 20s, 500ms, 2m (default ${DEFAULT-VALUE})")
+    @Option(names = "--duration", defaultValue = "20s", paramLabel = "DURATION",
+            description = "how long workers register, e.g. 500ms, 20s, 2m, 1h (default ${DEFAULT-VALUE})")
     String duration;
 
     @Option(names = "--workers", defaultValue = "4", description = "toolstack worker threads (default ${DEFAULT-VALUE})")
@@ -59,9 +61,10 @@ public final class RaceCommand implements Callable<Integer> {
             if (libvirtUri != null) {
                 DriverConfig.defaults().withLibvirtUri(libvirtUri); // checks the URI's shape
             }
+            OutputPaths.checkFile("--json", json);
         } catch (IllegalArgumentException e) {
             System.err.println("xlbridge race: " + e.getMessage());
-            return 2;
+            return ExitCodes.USAGE;
         }
         RaceReport report;
         try {
@@ -69,12 +72,12 @@ public final class RaceCommand implements Callable<Integer> {
         } catch (IllegalStateException | EventLoopException e) {
             // the loop or the libvirt connection could not be set up: nothing ran
             System.err.println("xlbridge race: " + e.getMessage());
-            return 2;
+            return ExitCodes.ENVIRONMENT;
         }
         System.out.print(report.table());
         if (json != null) {
             report.writeJson(json);
         }
-        return report.passed() ? 0 : 1;
+        return report.passed() ? ExitCodes.PASS : ExitCodes.VIOLATED;
     }
 }

@@ -15,13 +15,14 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code xlbridge soak}: everything at once on one loop, with faults, sampled for leaks. Exit 0 iff PASS. */
-@Command(name = "soak", mixinStandardHelpOptions = true,
+@Command(name = "soak", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+        header = "Everything at once on one loop with seeded faults, sampled for leaks and checked for I1-I10.",
         description = {"The libxl race, the xl driver's management clients and libvirt-java clients on one loop,",
                 "with seeded fault injection, for --duration or --operations. Samples heap (after GC), threads,",
                 "fds, loop and bridge registrations, busy nexi, pending operations, timer lateness and",
                 "operations/s; judges each series flat or growing; writes PNG plots and, with --json, a report.",
-                "Exit code 0 iff no invariant violation and no growing series; 1 otherwise; 2 when it could not",
-                "start."})
+                "Exit code 0 iff no invariant violation and no growing series; 1 otherwise; 2 usage; 3 when the",
+                "loop, libvirt or libvirtd could not start."})
 public final class SoakCommand implements Callable<Integer> {
     @Option(names = "--loop", defaultValue = "embedded", description = "embedded, libvirt or auto (default ${DEFAULT-VALUE})")
     String loop;
@@ -29,7 +30,8 @@ public final class SoakCommand implements Callable<Integer> {
     @Option(names = "--protocol", defaultValue = "asap-modify", description = "asap-modify or legacy (default ${DEFAULT-VALUE})")
     String protocol;
 
-    @Option(names = "--duration", description = "how long the load runs, e.g. 60s, 30m (default 60s unless --operations)")
+    @Option(names = "--duration", paramLabel = "DURATION",
+            description = "how long the load runs, e.g. 60s, 30m, 2h (default 60s unless --operations)")
     String duration;
 
     @Option(names = "--operations", defaultValue = "0",
@@ -92,6 +94,13 @@ public final class SoakCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         SoakOptions options;
         try {
+            if (operations < 0) {
+                throw new IllegalArgumentException("--operations " + operations + ": must be 0 (bounded by time) or positive");
+            }
+            OutputPaths.checkFile("--json", json);
+            if (!plots.equalsIgnoreCase("none")) {
+                OutputPaths.checkDirectory("--plots", Path.of(plots));
+            }
             Duration d = duration != null ? Durations.parse(duration) : operations > 0 ? null : Duration.ofSeconds(60);
             Duration w = warmup != null ? Durations.parse(warmup) : defaultWarmup(d);
             if (libvirt.isBlank()) {
@@ -103,20 +112,20 @@ public final class SoakCommand implements Callable<Integer> {
                     workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"), "xlbridge-soak"));
         } catch (IllegalArgumentException e) {
             System.err.println("xlbridge soak: " + e.getMessage());
-            return 2;
+            return ExitCodes.USAGE;
         }
         SoakReport report;
         try {
             report = new SoakRunner(options, System.out).run();
         } catch (IllegalStateException | EventLoopException e) {
             System.err.println("xlbridge soak: " + e.getMessage());
-            return 2;
+            return ExitCodes.ENVIRONMENT;
         }
         System.out.print(report.table());
         if (json != null) {
             report.writeJson(json);
         }
-        return report.passed() ? 0 : 1;
+        return report.passed() ? ExitCodes.PASS : ExitCodes.VIOLATED;
     }
 
     /** A sixth of the run, at least 5 s and at most 60 s; 60 s for a run bounded by operations. */
