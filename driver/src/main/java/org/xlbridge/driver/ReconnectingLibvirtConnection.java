@@ -24,8 +24,10 @@ import org.xlbridge.eventloop.logging.RepeatedFailureLog;
  *
  * <p>It holds one {@link Connect} to a URI. libvirt must already have its event implementation (our loop
  * registered through {@code LibvirtEventImpl.register}, or libvirt's own loop through
- * {@code LibvirtEventLoop}) and a thread must turn that loop: the close callback, the keepalive timer and
- * the domain events all run there. On every connection it registers libvirt's connection-closed callback
+ * {@code LibvirtEventLoop}) and a thread must turn that loop: the keepalive timer and the domain events run
+ * there, and so does the close callback, except when libvirt notices the end of the connection while a call
+ * is in flight: then the calling thread (inside {@link #withConnection}) runs it. The helper is correct on
+ * both: the close callback takes only the monitor, which no thread holds during a libvirt call. On every connection it registers libvirt's connection-closed callback
  * ({@link Connect#registerCloseListener}) and keepalive ({@link Connect#setKeepAlive}); when libvirt
  * reports the connection closed for any reason but {@link ConnectionCloseReason#CLIENT} (the daemon died:
  * {@code EOF}; it stopped answering: {@code KEEPALIVE}; an I/O {@code ERROR}) it:
@@ -70,7 +72,8 @@ public final class ReconnectingLibvirtConnection implements AutoCloseable {
         /**
          * The connection of {@code generation} closed ({@code reason}: EOF, KEEPALIVE or ERROR). Events
          * between the last one delivered and the reconnect may be lost; calls in flight fail. Runs on the
-         * loop thread: do not block in it.
+         * loop thread, or on the thread of a call in flight that saw the connection end: do not block in
+         * it, and take no lock that a thread calling {@link #withConnection} may hold.
          */
         void connectionLost(long generation, ConnectionCloseReason reason);
 
@@ -405,7 +408,7 @@ public final class ReconnectingLibvirtConnection implements AutoCloseable {
         }
     }
 
-    /** The close callback: runs on the loop thread. */
+    /** The close callback: runs on the loop thread, or on the thread of a call in flight that read the EOF. */
     private void onClosed(Session s, ConnectionCloseReason reason) {
         if (reason == ConnectionCloseReason.CLIENT) {
             return; // we closed it

@@ -59,6 +59,10 @@ public final class RaceCommand implements Callable<Integer> {
             options = new RaceOptions(LoopKind.parse(loop), DriverConfig.parseProtocol(protocol), dispatchThreads,
                     Durations.parse(duration), workers, seed, libvirtUri, libvirtClients);
             if (libvirtUri != null) {
+                if (libvirtUri.trim().toLowerCase(java.util.Locale.ROOT).startsWith("xl:")) {
+                    throw new IllegalArgumentException("--libvirt-uri " + libvirtUri + ": xl: is xlbridge's own driver,"
+                            + " not a libvirt URI; 'xlbridge host' runs management clients on it");
+                }
                 DriverConfig.defaults().withLibvirtUri(libvirtUri); // checks the URI's shape
             }
             OutputPaths.checkFile("--json", json);

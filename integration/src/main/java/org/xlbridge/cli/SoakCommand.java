@@ -94,22 +94,7 @@ public final class SoakCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         SoakOptions options;
         try {
-            if (operations < 0) {
-                throw new IllegalArgumentException("--operations " + operations + ": must be 0 (bounded by time) or positive");
-            }
-            OutputPaths.checkFile("--json", json);
-            if (!plots.equalsIgnoreCase("none")) {
-                OutputPaths.checkDirectory("--plots", Path.of(plots));
-            }
-            Duration d = duration != null ? Durations.parse(duration) : operations > 0 ? null : Duration.ofSeconds(60);
-            Duration w = warmup != null ? Durations.parse(warmup) : defaultWarmup(d);
-            if (libvirt.isBlank()) {
-                throw new IllegalArgumentException("--libvirt must be daemon, none or a libvirt URI");
-            }
-            options = new SoakOptions(LoopKind.parse(loop), DriverConfig.parseProtocol(protocol), d, operations,
-                    Durations.parse(sample), w, FaultPlan.parse(faults), seed, raceWorkers, xlClients, xlDomains,
-                    libvirtClients, libvirt.trim(), plots.equalsIgnoreCase("none") ? null : Path.of(plots),
-                    workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"), "xlbridge-soak"));
+            options = options();
         } catch (IllegalArgumentException e) {
             System.err.println("xlbridge soak: " + e.getMessage());
             return ExitCodes.USAGE;
@@ -126,6 +111,37 @@ public final class SoakCommand implements Callable<Integer> {
             report.writeJson(json);
         }
         return report.passed() ? ExitCodes.PASS : ExitCodes.VIOLATED;
+    }
+
+    /**
+     * The run's options from the command line; output paths checked (and the plots directory created).
+     *
+     * @throws IllegalArgumentException naming the option and the value that cannot be used
+     */
+    SoakOptions options() {
+        if (operations < 0) {
+            throw new IllegalArgumentException("--operations " + operations + ": must be 0 (bounded by time) or positive");
+        }
+        OutputPaths.checkFile("--json", json);
+        if (!plots.equalsIgnoreCase("none")) {
+            OutputPaths.checkDirectory("--plots", Path.of(plots));
+        }
+        Duration d = duration != null ? Durations.parse(duration) : operations > 0 ? null : Duration.ofSeconds(60);
+        Duration w = warmup != null ? Durations.parse(warmup) : defaultWarmup(d);
+        if (libvirt.isBlank()) {
+            throw new IllegalArgumentException("--libvirt must be daemon, none or a libvirt URI");
+        }
+        FaultPlan plan = FaultPlan.parse(faults);
+        if (!libvirt.trim().equals(SoakOptions.DAEMON)
+                && !faults.toLowerCase(java.util.Locale.ROOT).contains(FaultKind.LIBVIRTD_RESTART.key())) {
+            // no private daemon to kill: --libvirt none (or a URI) implies libvirtd-restart=off, unless
+            // the user asked for it by name (then SoakOptions says why it cannot be)
+            plan = plan.with(FaultKind.LIBVIRTD_RESTART, 0);
+        }
+        return new SoakOptions(LoopKind.parse(loop), DriverConfig.parseProtocol(protocol), d, operations,
+                Durations.parse(sample), w, plan, seed, raceWorkers, xlClients, xlDomains,
+                libvirtClients, libvirt.trim(), plots.equalsIgnoreCase("none") ? null : Path.of(plots),
+                workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"), "xlbridge-soak"));
     }
 
     /** A sixth of the run, at least 5 s and at most 60 s; 60 s for a run bounded by operations. */

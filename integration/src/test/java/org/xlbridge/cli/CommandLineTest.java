@@ -79,6 +79,26 @@ class CommandLineTest {
     }
 
     @Test
+    void raceRefusesTheXlDriverAsALibvirtUri() {
+        Run r = run("race", "--duration", "1h", "--libvirt-uri", "xl:///system");
+        assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(r.err()).contains("--libvirt-uri xl:///system").contains("xlbridge host");
+    }
+
+    // --libvirt none used to stop with "the libvirtd-restart fault needs --libvirt daemon": it implies it off.
+    @Test
+    void soakWithoutLibvirtImpliesNoLibvirtdRestart() {
+        SoakCommand soak = new SoakCommand();
+        new CommandLine(soak).parseArgs("--libvirt", "none", "--plots", "none");
+        org.xlbridge.soak.SoakOptions options = soak.options();
+        assertThat(options.faults().enabled(org.xlbridge.soak.FaultKind.LIBVIRTD_RESTART)).isFalse();
+        assertThat(options.faults().enabled(org.xlbridge.soak.FaultKind.REG_FAIL)).as("the other defaults stay").isTrue();
+        Run explicit = run("soak", "--duration", "1h", "--libvirt", "none", "--faults", "libvirtd-restart=30");
+        assertThat(explicit.exit()).isEqualTo(ExitCodes.USAGE);
+        assertThat(explicit.err()).contains("libvirtd-restart");
+    }
+
+    @Test
     void soakRefusesNegativeOperations() {
         Run r = run("soak", "--operations", "-1", "--libvirt", "none");
         assertThat(r.exit()).isEqualTo(ExitCodes.USAGE);
