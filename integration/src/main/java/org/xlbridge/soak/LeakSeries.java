@@ -16,11 +16,15 @@ import java.util.function.ToDoubleFunction;
  *   <li>fds: 8 (a libvirtd restart or a ctx reopen holds a socket pair or a pipe or two a moment);</li>
  *   <li>loop and bridge registrations, busy nexi and pending operations: 64 (they follow the load:
  *       every client in flight holds a few, and the sample catches a random moment of each);</li>
- *   <li>lateness p99: 2 ms, and a relative bound of 50% instead of 5%. Lateness is not a count of
- *       anything held: it is the tail of one second's scheduling on a shared two-core machine, and in
- *       fault-free runs here the mean of a third moved by -30% to +110% (1.8 to 3.9 ms, 27 to 19 ms)
- *       with nothing growing. What this series must catch is a loop that degrades without bound (a
- *       timer structure filling with dead entries), which doubles and keeps going.</li>
+ *   <li>the loop's own lateness p99 ({@link SoakSample#loopLatenessP99Micros()}: the loop's timer lateness
+ *       minus what a control thread's timed parks saw over the same interval): 2 ms, and a relative bound
+ *       of 50% instead of 5%. Lateness is not a count of anything held: it is the tail of one second's
+ *       scheduling on a shared two-core machine. The raw lateness of the loop measured the machine as much
+ *       as the loop: on a clean clone with other builds beside it (load 3 to 10) a 12-second run judged it
+ *       growing (42 to 64 ms) with nothing wrong in the loop. Subtracting the control thread's lateness
+ *       takes the machine's share out; what this series must still catch is a loop that degrades without
+ *       bound (a timer structure filling with dead entries, a callback that runs longer and longer), which
+ *       doubles and keeps going ({@code SoakCanFailTest}).</li>
  * </ul>
  */
 public enum LeakSeries {
@@ -31,7 +35,7 @@ public enum LeakSeries {
     BRIDGE_REGISTRATIONS("bridgeRegistrations", "registrations", 64, 0.05, s -> s.bridgeRegistrations()),
     BUSY_NEXI("busyNexi", "nexi", 64, 0.05, s -> s.busyNexi()),
     PENDING_OPERATIONS("pendingOperations", "operations", 64, 0.05, s -> s.pendingOperations()),
-    LATENESS_P99("latenessP99", "µs", 2000, 0.5, s -> s.latenessP99Micros());
+    LOOP_LATENESS_P99("loopLatenessP99", "µs", 2000, 0.5, s -> s.loopLatenessP99Micros());
 
     /** The relative bound of every series but lateness: the last third's mean may exceed the first's by 5% of it. */
     public static final double RELATIVE_BOUND = 0.05;

@@ -122,7 +122,7 @@ public record LeakVerdict(LeakSeries series, Outcome outcome, double firstMean, 
     static String fmt(LeakSeries series, double v) {
         return switch (series) {
             case HEAP -> String.format(Locale.ROOT, "%.2f MiB", v / (1024.0 * 1024.0));
-            case LATENESS_P99 -> String.format(Locale.ROOT, "%.3f ms", v / 1000.0);
+            case LOOP_LATENESS_P99 -> String.format(Locale.ROOT, "%.3f ms", v / 1000.0);
             default -> String.format(Locale.ROOT, "%.1f", v);
         };
     }

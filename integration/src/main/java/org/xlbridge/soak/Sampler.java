@@ -16,11 +16,12 @@ import org.xlbridge.time.TimeSource;
 
 /**
  * Takes a {@link SoakSample} every {@code --sample} period on a daemon thread of its own, and prints a
- * one-line live progress report (carriage return, no newline) after each.
+ * one-line live progress report after each: redrawn in place (carriage return) on a terminal, one line per
+ * sample otherwise (a log file, CI).
  *
  * <p>A sample reads, in this order: the {@link SoakCounters} (operations first, so that operations per
  * second belong to the interval that ends now), the {@link LatenessProbe}'s p99 for the interval since the
- * previous sample, live threads, open fds, and last the heap after a requested GC (see
+ * previous sample and the {@link ControlLateness}'s over the same interval, live threads, open fds, and last the heap after a requested GC (see
  * {@link JvmGauges#SYSTEM}); the forced GC's pause is kept out of the probe's histogram by an exclusion
  * window. Operations per second is the difference of two samples' operations over the difference of
  * their times (the first sample: since {@link #start()}).
@@ -39,7 +40,10 @@ public final class Sampler implements AutoCloseable {
     private final Duration period;
     private final SoakCounters counters;
     private final LatenessProbe probe;
+    private final ControlLateness control;
     private final PrintStream progress;
+    /** Whether the progress stream is a terminal: then the live line is redrawn in place, else one line each. */
+    private final boolean terminal;
     private final Supplier<String> faults;
     private final LongSupplier violations;
     private final TimeSource clock;
@@ -72,11 +76,27 @@ public final class Sampler implements AutoCloseable {
      */
     public Sampler(Duration period, SoakCounters counters, LatenessProbe probe, PrintStream progress,
             Supplier<String> faults, LongSupplier violations) {
-        this(period, counters, probe, progress, faults, violations, TimeSource.SYSTEM, JvmGauges.SYSTEM);
+        this(period, counters, probe, null, progress, faults, violations);
+    }
+
+    /**
+     * As {@link #Sampler(Duration, SoakCounters, LatenessProbe, PrintStream, Supplier, LongSupplier)}, with a
+     * control thread whose lateness each sample reads beside the probe's (null: not measured).
+     */
+    public Sampler(Duration period, SoakCounters counters, LatenessProbe probe, ControlLateness control,
+            PrintStream progress, Supplier<String> faults, LongSupplier violations) {
+        this(period, counters, probe, control, progress, faults, violations, TimeSource.SYSTEM, JvmGauges.SYSTEM,
+                System.console() != null);
     }
 
     Sampler(Duration period, SoakCounters counters, LatenessProbe probe, PrintStream progress,
             Supplier<String> faults, LongSupplier violations, TimeSource clock, JvmGauges gauges) {
+        this(period, counters, probe, null, progress, faults, violations, clock, gauges, true);
+    }
+
+    Sampler(Duration period, SoakCounters counters, LatenessProbe probe, ControlLateness control,
+            PrintStream progress, Supplier<String> faults, LongSupplier violations, TimeSource clock,
+            JvmGauges gauges, boolean terminal) {
         if (period == null || period.toMillis() < 10) {
             throw new IllegalArgumentException("sample period " + period + ": expected at least 10 ms");
         }
@@ -88,7 +108,9 @@ public final class Sampler implements AutoCloseable {
         this.period = period;
         this.counters = counters;
         this.probe = probe;
+        this.control = control;
         this.progress = progress;
+        this.terminal = terminal;
         this.faults = faults;
         this.violations = violations;
         this.clock = clock;
@@ -160,6 +182,7 @@ public final class Sampler implements AutoCloseable {
         int nexi = counters.busyNexi();
         int pending = counters.pendingOperations();
         long lateness = probe == null ? -1 : probe.intervalP99Micros();
+        long controlLateness = control == null ? -1 : control.intervalP99Micros();
         int threads = gauges.liveThreads();
         int fds = gauges.openFds();
         long heap;
@@ -178,7 +201,7 @@ public final class Sampler implements AutoCloseable {
         lastNanos = now;
         lastOperations = ops;
         SoakSample s = new SoakSample(TimeUnit.NANOSECONDS.toMillis(now - startNanos), heap, threads, fds, loopRegs,
-                bridgeRegs, nexi, pending, lateness, opsPerSecond, ops);
+                bridgeRegs, nexi, pending, lateness, opsPerSecond, ops, controlLateness);
         samples.add(s);
         return s;
     }
@@ -196,12 +219,14 @@ public final class Sampler implements AutoCloseable {
         long sec = s.elapsedMs() / 1000;
         return String.format(Locale.ROOT,
                 "soak %d:%02d:%02d  ops %,d  %,.0f/s  heap %.1f MB  fds %s  threads %d  regs %d/%d/%d/%d  "
-                        + "late p99 %s  faults %s  violations %d",
+                        + "late p99 %s (machine %s)  faults %s  violations %d",
                 sec / 3600, (sec / 60) % 60, sec % 60, s.operations(), s.operationsPerSecond(),
                 s.heapUsedBytes() / (1024.0 * 1024.0), s.openFds() < 0 ? "?" : Integer.toString(s.openFds()),
                 s.liveThreads(), s.loopRegistrations(), s.bridgeRegistrations(), s.busyNexi(),
                 s.pendingOperations(),
                 s.latenessP99Micros() < 0 ? "?" : String.format(Locale.ROOT, "%.2f ms", s.latenessP99Micros() / 1000.0),
+                s.controlLatenessP99Micros() < 0 ? "?"
+                        : String.format(Locale.ROOT, "%.2f ms", s.controlLatenessP99Micros() / 1000.0),
                 faults.get(), violations.getAsLong());
     }
 
@@ -210,6 +235,12 @@ public final class Sampler implements AutoCloseable {
             return;
         }
         String line = progressLine(s);
+        if (!terminal) {
+            // a log file or CI: one line per sample (carriage returns would make the whole run one line)
+            progress.println(line);
+            progress.flush();
+            return;
+        }
         int pad = Math.max(0, progressWidth - line.length());
         progress.print('\r' + line + " ".repeat(pad));
         progress.flush();

@@ -278,6 +278,8 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
             ls.put("busyNexi", last.busyNexi());
             ls.put("pendingOperations", last.pendingOperations());
             ls.put("latenessP99Micros", last.latenessP99Micros());
+            ls.put("controlLatenessP99Micros", last.controlLatenessP99Micros());
+            ls.put("loopLatenessP99Micros", last.loopLatenessP99Micros());
         }
         ObjectNode w = root.putObject("workloads");
         for (WorkloadSummary ws : workloads) {

@@ -93,6 +93,7 @@ public final class SoakRunner {
         List<Workload> workloads = new ArrayList<>();
         Sampler sampler = null;
         LatenessProbe lateness = null;
+        ControlLateness control = null;
         long start = System.nanoTime();
         try {
             if (options.libvirtClientsRun()) {
@@ -121,8 +122,9 @@ public final class SoakRunner {
                 w.start();
             }
             lateness = LatenessProbe.start(loop, PROBE_PERIOD_MS);
+            control = ControlLateness.start(Duration.ofMillis(PROBE_PERIOD_MS), lateness.clock());
             List<Workload> all = List.copyOf(workloads);
-            sampler = new Sampler(options.sample(), new Counters(loop, all), lateness, out,
+            sampler = new Sampler(options.sample(), new Counters(loop, all), lateness, control, out,
                     () -> Sampler.faultsLine(ledger),
                     () -> all.stream().mapToLong(Workload::violationsSoFar).sum() + loop.reusedIds());
             start = System.nanoTime();
@@ -142,6 +144,9 @@ public final class SoakRunner {
             if (lateness != null) {
                 lateness.close();
             }
+            if (control != null) {
+                control.close();
+            }
             stopLoop(loop, loopThread);
             if (daemon != null) {
                 daemon.close();
@@ -153,6 +158,7 @@ public final class SoakRunner {
         }
         // The samples cover the load only: the sampler stops before the workloads wind down.
         sampler.close();
+        control.close();
         long durationMs = (System.nanoTime() - start) / 1_000_000;
         for (Workload w : workloads) {
             w.stop();

@@ -146,7 +146,7 @@ class SamplerTest {
         SoakSample s = new SoakSample(3_723_000, 25L * 1024 * 1024, 31, 44, 500, 300, 20, 9, 870, 45_000.4,
                 12_345_678);
         assertThat(sampler.progressLine(s)).isEqualTo("soak 1:02:03  ops 12,345,678  45,000/s  heap 25.0 MB  fds 44"
-                + "  threads 31  regs 500/300/20/9  late p99 0.87 ms  faults 12 inj/11 rec/3 cost  violations 0");
+                + "  threads 31  regs 500/300/20/9  late p99 0.87 ms (machine ?)  faults 12 inj/11 rec/3 cost  violations 0");
         SoakSample unmeasured = new SoakSample(0, 0, 1, -1, 0, 0, 0, 0, -1, 0, 0);
         assertThat(sampler.progressLine(unmeasured)).contains("fds ?").contains("late p99 ?");
     }
@@ -155,8 +155,8 @@ class SamplerTest {
     void theThreadSamplesEveryPeriodPrintsOneLineAndStops() throws InterruptedException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
-        Sampler sampler = new Sampler(Duration.ofMillis(20), counters, null, ps, () -> "0 inj/0 rec/0 cost",
-                () -> 0);
+        Sampler sampler = new Sampler(Duration.ofMillis(20), counters, null, null, ps, () -> "0 inj/0 rec/0 cost",
+                () -> 0, TimeSource.SYSTEM, JvmGauges.SYSTEM, true);
         sampler.start();
         assertThatThrownBy(sampler::start).isInstanceOf(IllegalStateException.class);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
@@ -186,6 +186,30 @@ class SamplerTest {
                 System.lineSeparator());
         assertThat(text.chars().filter(c -> c == '\r').count()).isEqualTo(n);
         assertThat(text.strip()).doesNotContain("\n");
+    }
+
+    // Not a terminal (a log file, CI): a line per sample, no carriage return, and the control thread's
+    // lateness beside the loop's.
+    @Test
+    void withoutATerminalEachSampleIsALineOfItsOwn() throws InterruptedException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(out, true, StandardCharsets.UTF_8);
+        try (ControlLateness control = ControlLateness.start(Duration.ofMillis(5), TimeSource.SYSTEM)) {
+            Sampler sampler = new Sampler(Duration.ofMillis(20), counters, null, control, ps, () -> "0 inj",
+                    () -> 0, TimeSource.SYSTEM, JvmGauges.SYSTEM, false);
+            sampler.start();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (sampler.samples().size() < 3 && System.nanoTime() < deadline) {
+                TimeUnit.MILLISECONDS.sleep(5);
+            }
+            sampler.close();
+            List<SoakSample> samples = sampler.samples();
+            assertThat(samples).hasSizeGreaterThanOrEqualTo(3);
+            assertThat(samples).allMatch(s -> s.controlLatenessP99Micros() >= 0, "control measured");
+            String text = out.toString(StandardCharsets.UTF_8);
+            assertThat(text).doesNotContain("\r").startsWith("soak 0:00:00").contains("(machine ");
+            assertThat(text.lines().count()).isEqualTo(samples.size());
+        }
     }
 
     @Test

@@ -29,9 +29,9 @@ final class Samples {
             int bridge = series == LeakSeries.BRIDGE_REGISTRATIONS ? (int) v : 150;
             int nexi = series == LeakSeries.BUSY_NEXI ? (int) v : 30;
             int pending = series == LeakSeries.PENDING_OPERATIONS ? (int) v : 10;
-            long late = series == LeakSeries.LATENESS_P99 ? (long) v : 300;
+            long late = series == LeakSeries.LOOP_LATENESS_P99 ? (long) v : 300;
             out.add(new SoakSample((i + 1) * 1000L, heap, threads, fds, loop, bridge, nexi, pending, late,
-                    10_000.0, (i + 1) * 10_000L));
+                    10_000.0, (i + 1) * 10_000L, 0));
         }
         return out;
     }

@@ -54,6 +54,76 @@ class SoakCanFailTest {
         assertThat(r.passed()).as(r.table()).isTrue();
     }
 
+    // The loop's own lateness must still be caught once the machine's share is taken out: a callback on the
+    // loop thread that blocks longer and longer (0 to 40 ms over the run; asleep, so the machine's CPUs, and
+    // the control thread, are not the ones made busy).
+    @Test
+    void aLoopMadeSlowOnPurposeIsCaughtAsGrowingLateness() throws Exception {
+        SoakRunner runner = new SoakRunner(options(DeregistrationProtocol.ASAP_MODIFY, 0, Duration.ofSeconds(8),
+                FaultPlan.none()), null);
+        runner.addWorkload(SlowingWorkload::new);
+        SoakReport r = runner.run();
+        assertThat(r.growing()).as(r.table()).extracting(v -> v.series().key()).contains("loopLatenessP99");
+        assertThat(r.passed()).isFalse();
+    }
+
+    /** A loop timer every 10 ms whose callback blocks the loop longer each time: 0 ms at the start, 40 ms after 8 s. */
+    private static final class SlowingWorkload implements Workload {
+        private final EventLoop loop;
+        private final AtomicLong ops = new AtomicLong();
+        private volatile long startNanos;
+        private volatile int timer = -1;
+
+        SlowingWorkload(EventLoop loop) {
+            this.loop = loop;
+        }
+
+        @Override
+        public String name() {
+            return "slowing";
+        }
+
+        @Override
+        public void start() {
+            startNanos = System.nanoTime();
+            timer = loop.addTimeout(10, t -> {
+                long elapsedMs = (System.nanoTime() - startNanos) / 1_000_000;
+                try {
+                    Thread.sleep(Math.min(40, elapsedMs * 40 / 8_000)); // the loop made slow on purpose
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                ops.incrementAndGet();
+            }, null);
+        }
+
+        @Override
+        public long operations() {
+            return ops.get();
+        }
+
+        @Override
+        public void stop() {
+        }
+
+        @Override
+        public Map<String, Long> finish() {
+            return Map.of();
+        }
+
+        @Override
+        public String summary() {
+            return ops.get() + " slow callbacks";
+        }
+
+        @Override
+        public void close() {
+            if (timer > 0) {
+                loop.removeTimeout(timer);
+            }
+        }
+    }
+
     /** Adds a disabled timer to the loop every millisecond and never removes it (until close). */
     private static final class LeakingWorkload implements Workload {
         private final EventLoop loop;
