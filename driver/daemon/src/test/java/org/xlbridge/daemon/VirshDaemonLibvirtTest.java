@@ -1,7 +1,6 @@
 package org.xlbridge.daemon;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -27,7 +26,7 @@ class VirshDaemonLibvirtTest {
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(Virsh.available(), "virsh not installed (Debian package libvirt-clients)");
+        Tools.assumeVirsh();
         daemon = RunningDaemon.start(new PollEventLoop(), "xl:///system?domains=2");
     }
 
