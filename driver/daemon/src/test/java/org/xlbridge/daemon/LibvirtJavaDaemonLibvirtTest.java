@@ -44,7 +44,8 @@ class LibvirtJavaDaemonLibvirtTest {
     static void stop() throws InterruptedException {
         if (daemon != null) {
             // libvirt's rule: its connections are closed by the tests; let their frees run, then stop
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            // (a libvirt-java Domain keeps its connection referenced until it is collected: bounded wait)
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
             while (impl.liveRegistrations() > 0 && System.nanoTime() < deadline) {
                 Thread.sleep(5);
             }
