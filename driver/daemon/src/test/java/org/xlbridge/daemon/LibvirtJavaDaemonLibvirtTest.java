@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.DomainInfo.DomainState;
+import org.libvirt.Error.ErrorDomain;
 import org.libvirt.Error.ErrorNumber;
 import org.libvirt.LibvirtException;
 import org.libvirt.NodeInfo;
@@ -81,7 +82,10 @@ class LibvirtJavaDaemonLibvirtTest {
             assertThat(c.numOfDefinedDomains()).isGreaterThanOrEqualTo(3);
             assertThatThrownBy(() -> c.domainLookupByName("no-such"))
                     .isInstanceOfSatisfying(LibvirtException.class,
-                            e -> assertThat(e.getError().getCode()).isEqualTo(ErrorNumber.VIR_ERR_NO_DOMAIN));
+                            e -> {
+                                assertThat(e.getError().getCode()).isEqualTo(ErrorNumber.VIR_ERR_NO_DOMAIN);
+                                assertThat(e.getError().getDomain()).isEqualTo(ErrorDomain.VIR_FROM_LIBXL);
+                            });
         } finally {
             c.close();
         }

@@ -28,7 +28,7 @@ public record RemoteError(int code, int domain, String message) {
     /** {@code VIR_FROM_REMOTE}. */
     public static final int FROM_REMOTE = 13;
     /** {@code VIR_FROM_LIBXL}. */
-    public static final int FROM_LIBXL = 42;
+    public static final int FROM_LIBXL = 41;
     /** {@code VIR_ERR_ERROR}. */
     public static final int LEVEL_ERROR = 2;
 
