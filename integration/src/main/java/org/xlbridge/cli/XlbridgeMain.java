@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "xlbridge", mixinStandardHelpOptions = true, version = "xlbridge 0.1.0",
         description = "Hosts libxl-style osevent hooks inside a libvirt-style event loop, and proves it.",
-        subcommands = {RaceCommand.class, HostCommand.class, SoakCommand.class})
+        subcommands = {RaceCommand.class, HostCommand.class, SoakCommand.class, ServeCommand.class})
 public final class XlbridgeMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
