@@ -9,7 +9,7 @@ import java.util.function.Consumer;
  * [{@link Frames#MIN_LENGTH}, {@link #maxLength}] is a {@link FrameException}: the stream cannot be
  * resynchronised, the connection must close. Memory is bounded by the frame in progress, allocated as its
  * bytes arrive (a claimed 32 MiB frame costs nothing until it is sent). Not thread-safe: one per client,
- * used on the loop thread.
+ * used on the loop thread. The bound is a constructor argument so that a daemon may lower it.
  */
 public final class FrameDecoder {
     private final int maxLength;
@@ -17,6 +17,7 @@ public final class FrameDecoder {
     private int lengthHave;
     private byte[] frame;
     private int frameHave;
+    private int expected;
 
     public FrameDecoder() {
         this(Frames.MAX_LENGTH);
@@ -76,8 +77,6 @@ public final class FrameDecoder {
             }
         }
     }
-
-    private int expected;
 
     /** True while a frame is partly received. */
     public boolean midFrame() {
