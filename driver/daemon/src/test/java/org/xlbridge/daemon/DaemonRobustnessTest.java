@@ -234,4 +234,33 @@ class DaemonRobustnessTest {
             c.close();
         }
     }
+
+    @Test
+    void theOlderRegistrationsGetLifecycleMessagesWithoutCallbackIds() throws Exception {
+        start(c -> c);
+        try (RawClient c = new RawClient(daemon.socket()).open(0)) {
+            RawClient.Message reg = c.call(105, null); // DOMAIN_EVENTS_REGISTER
+            assertThat(reg.reader().readInt()).isEqualTo(1); // cb_registered
+            assertThat(c.call(105, null).header().status()).isEqualTo(Header.ERROR); // twice: refused
+            try (Connect conn = daemon.manager().open("xl:///system")) {
+                conn.domainDefineXML(xml("old-style")).undefine();
+            }
+            List<String> got = new ArrayList<>();
+            while (got.size() < 2) {
+                RawClient.Message m = c.next();
+                assertThat(m).isNotNull();
+                assertThat(m.header().procedure()).isEqualTo(107); // DOMAIN_EVENT_LIFECYCLE
+                var r = m.reader();
+                RemoteDomain d = RemoteDomain.read(r);
+                got.add(d.name() + ":" + r.readInt() + "/" + r.readInt());
+                r.expectEnd();
+            }
+            assertThat(got).containsExactly("old-style:0/0", "old-style:1/0");
+            assertThat(c.call(106, null).reader().readInt()).isZero(); // DOMAIN_EVENTS_DEREGISTER
+            // the _ANY form of the same (167/168) by event id
+            assertThat(c.call(167, new XdrWriter().writeInt(0).toByteArray()).header().status()).isEqualTo(Header.OK);
+            assertThat(c.call(168, new XdrWriter().writeInt(0).toByteArray()).header().status()).isEqualTo(Header.OK);
+            assertThat(c.call(168, new XdrWriter().writeInt(0).toByteArray()).header().status()).isEqualTo(Header.ERROR);
+        }
+    }
 }
