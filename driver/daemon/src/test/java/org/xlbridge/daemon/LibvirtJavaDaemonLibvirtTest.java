@@ -152,6 +152,104 @@ class LibvirtJavaDaemonLibvirtTest {
         }
     }
 
+    /**
+     * I9 over the wire under churn: three libvirt-java connections listen while four threads, on connections
+     * of their own, cycle their own domains; every listener gets each domain's events once, in order, on the
+     * loop thread.
+     */
+    @Test
+    void threeListenersSeeEveryEventOfFourChurningClientsOnceInOrder() throws Exception {
+        int workers = 4;
+        int rounds = 15;
+        List<Connect> listeners = new ArrayList<>();
+        List<java.util.Map<String, List<String>>> seen = new ArrayList<>();
+        List<Thread> offLoop = new CopyOnWriteArrayList<>();
+        List<LifecycleListener> added = new ArrayList<>();
+        try {
+            for (int l = 0; l < 3; l++) {
+                Connect c = new Connect(daemon.uri());
+                java.util.Map<String, List<String>> mine = new java.util.concurrent.ConcurrentHashMap<>();
+                LifecycleListener li = (dom, ev) -> {
+                    if (Thread.currentThread() != daemon.loopThread()) {
+                        offLoop.add(Thread.currentThread());
+                    }
+                    try {
+                        mine.computeIfAbsent(dom.getName(), k -> new CopyOnWriteArrayList<>())
+                                .add(ev.getType() + "/" + ev.getDetail());
+                    } catch (LibvirtException e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return 0;
+                };
+                c.addLifecycleListener(li);
+                listeners.add(c);
+                added.add(li);
+                seen.add(mine);
+            }
+            List<Thread> threads = new ArrayList<>();
+            List<Throwable> failures = new CopyOnWriteArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                String name = "churn-" + w;
+                Thread t = new Thread(() -> {
+                    try {
+                        Connect c = new Connect(daemon.uri());
+                        try {
+                            for (int r = 0; r < rounds; r++) {
+                                Domain d = c.domainDefineXML(xml(name));
+                                d.create();
+                                d.suspend();
+                                d.resume();
+                                d.destroy();
+                                d.undefine();
+                            }
+                        } finally {
+                            c.close();
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }, name);
+                threads.add(t);
+                t.start();
+            }
+            for (Thread t : threads) {
+                t.join(120_000);
+            }
+            assertThat(failures).isEmpty();
+            List<String> cycle = List.of("DEFINED/ADDED", "STARTED/BOOTED", "SUSPENDED/PAUSED", "RESUMED/UNPAUSED",
+                    "STOPPED/DESTROYED", "UNDEFINED/REMOVED");
+            List<String> expected = new ArrayList<>();
+            for (int r = 0; r < rounds; r++) {
+                expected.addAll(cycle);
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline && seen.stream().anyMatch(m -> IntStreamHolder.total(m)
+                    < (long) workers * expected.size())) {
+                Thread.sleep(10);
+            }
+            Thread.sleep(200); // a duplicate would arrive now
+            for (java.util.Map<String, List<String>> m : seen) {
+                for (int w = 0; w < workers; w++) {
+                    assertThat(m.get("churn-" + w)).as("churn-%d", w).containsExactlyElementsOf(expected);
+                }
+            }
+            assertThat(offLoop).isEmpty();
+        } finally {
+            for (int i = 0; i < listeners.size(); i++) {
+                listeners.get(i).removeLifecycleListener(added.get(i));
+                listeners.get(i).close();
+            }
+        }
+    }
+
+    /** Counting helper. */
+    private static final class IntStreamHolder {
+        static long total(java.util.Map<String, List<String>> m) {
+            return m.entrySet().stream().filter(e -> e.getKey().startsWith("churn-")).mapToLong(e -> e.getValue().size())
+                    .sum();
+        }
+    }
+
     private static void awaitState(Domain d, DomainState s) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (d.getInfo().state != s) {
