@@ -116,6 +116,7 @@ class VirshDaemonLibvirtTest {
         String uri = daemon.uri();
         Path file = Files.createTempFile("vm", ".xml");
         Files.writeString(file, xml("event-vm"));
+        long registeredBefore = registrations();
         Process watcher = Virsh.start(uri, "event", "--all", "--loop", "--timeout", "60");
         List<String> lines = new CopyOnWriteArrayList<>();
         Thread reader = new Thread(() -> {
@@ -131,7 +132,7 @@ class VirshDaemonLibvirtTest {
         });
         reader.start();
         try {
-            awaitRegistered();
+            awaitRegistered(registeredBefore + 27);
             Virsh.run(uri, "define", file.toString()).ok();
             Virsh.run(uri, "start", "event-vm").ok();
             Virsh.run(uri, "suspend", "event-vm").ok();
@@ -162,13 +163,70 @@ class VirshDaemonLibvirtTest {
         }
     }
 
+    @Test
+    void aVirshKilledWhileWatchingLeavesTheOtherWatcherEveryEvent() throws Exception {
+        String uri = daemon.uri();
+        long registeredBefore = registrations();
+        Process victim = Virsh.start(uri, "event", "--all", "--loop", "--timeout", "60");
+        Process watcher = Virsh.start(uri, "event", "--all", "--loop", "--timeout", "60");
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader br = new BufferedReader(new InputStreamReader(watcher.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = br.readLine()) != null) {
+                    lines.add(line);
+                }
+            } catch (java.io.IOException e) {
+                // the process ended
+            }
+        });
+        reader.start();
+        try {
+            awaitRegistered(registeredBefore + 54);
+            int clientsBefore = daemon.daemon().clientCount();
+            Virsh.run(uri, "start", "sim-2").ok();
+            victim.destroyForcibly(); // SIGKILL while it has events coming
+            victim.waitFor(10, TimeUnit.SECONDS);
+            Virsh.run(uri, "suspend", "sim-2").ok();
+            Virsh.run(uri, "resume", "sim-2").ok();
+            Virsh.run(uri, "destroy", "sim-2").ok();
+            List<String> expected = List.of(
+                    "event 'lifecycle' for domain 'sim-2': Started Booted",
+                    "event 'lifecycle' for domain 'sim-2': Suspended Paused",
+                    "event 'lifecycle' for domain 'sim-2': Resumed Unpaused",
+                    "event 'lifecycle' for domain 'sim-2': Stopped Destroyed");
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < until && lines.stream().filter(l -> l.contains("sim-2")).count() < 4) {
+                Thread.sleep(20);
+            }
+            assertThat(lines.stream().filter(l -> l.contains("sim-2")).toList()).containsExactlyElementsOf(expected);
+            long gone = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (System.nanoTime() < gone && daemon.daemon().clientCount() >= clientsBefore) {
+                Thread.sleep(10);
+            }
+            assertThat(daemon.daemon().clientCount()).isEqualTo(clientsBefore - 1); // the killed one, closed
+        } finally {
+            victim.destroyForcibly();
+            watcher.destroy();
+            if (!watcher.waitFor(10, TimeUnit.SECONDS)) {
+                watcher.destroyForcibly();
+            }
+            reader.join(10_000);
+        }
+    }
+
     /** virsh event registers its callbacks after connecting: wait until the lifecycle one is in. */
-    private static void awaitRegistered() throws InterruptedException {
+    private static void awaitRegistered(long total) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (System.nanoTime() < deadline && daemon.daemon().stats().callsByProcedure()
-                .getOrDefault("CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY", 0L) < 27) {
+        while (System.nanoTime() < deadline && registrations() < total) {
             Thread.sleep(10);
         }
+    }
+
+    /** CALLBACK_REGISTER_ANY calls so far (virsh event --all makes 27). */
+    private static long registrations() {
+        return daemon.daemon().stats().callsByProcedure().getOrDefault("CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY", 0L);
     }
 
     private static void awaitState(String uri, String name, String state) throws Exception {
