@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
         footer = {"", "Exit codes: 0 pass; 1 an invariant violated (the report says which); 2 usage (bad option",
                 "or output path: nothing ran); 3 environment (libvirt0 or libvirtd missing, the loop could not",
                 "start: nothing ran); 130 interrupted."},
-        subcommands = {RaceCommand.class, HostCommand.class, SoakCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {RaceCommand.class, HostCommand.class, SoakCommand.class, ServeCommand.class,
+                CommandLine.HelpCommand.class})
 public final class XlbridgeMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
