@@ -168,6 +168,9 @@ class TimerDispatchOnceGuardTest {
             assertThat(loop.returned.tryAcquire(WAIT.toMillis(), TimeUnit.MILLISECONDS))
                     .as("the first dispatch returned once released").isTrue();
             manual.runDue(); // the winner removed the timer: the inner loop frees it, after both dispatches
+            // The pooled loop runs that free on whichever thread finishes last, possibly a pool thread just after
+            // the dispatch returned: wait for it.
+            assertThat(bridge.awaitDrained(WAIT)).as("the registration was freed").isTrue();
 
             BridgeStats b = bridge.stats();
             assertThat(b.occurredDelivered()).as("exactly one occurredTimeout (I1); state accesses: %s", cell.accesses)
