@@ -6,6 +6,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.xlbridge.eventloop.EventLoop;
@@ -45,6 +46,8 @@ public final class OsEventBridge implements OsEventHooks {
 
     private final EventLoop loop;
     private final BridgeListener listener;
+    /** Makes each timeout registration's state cell (a plain {@link StateCell}; a test may observe it). */
+    private final IntFunction<StateCell> stateCells;
     // Set once by attach(); volatile so loop threads see it.
     private volatile LibxlContext ctx;
 
@@ -67,11 +70,21 @@ public final class OsEventBridge implements OsEventHooks {
     /** A bridge over {@code loop} that reports to {@code listener}. */
     @Inject
     public OsEventBridge(EventLoop loop, BridgeListener listener) {
-        if (loop == null || listener == null) {
-            throw new IllegalArgumentException("loop and listener must not be null");
+        this(loop, listener, StateCell::new);
+    }
+
+    /**
+     * For tests: a bridge whose timeout registrations keep their state in cells made by {@code stateCells}
+     * (given {@link TimeoutRegistration#ARMED}), so that a test can hold a dispatch right after it touched
+     * the state.
+     */
+    OsEventBridge(EventLoop loop, BridgeListener listener, IntFunction<StateCell> stateCells) {
+        if (loop == null || listener == null || stateCells == null) {
+            throw new IllegalArgumentException("loop, listener and stateCells must not be null");
         }
         this.loop = loop;
         this.listener = listener;
+        this.stateCells = stateCells;
     }
 
     /** A bridge over {@code loop} with no listener. */
@@ -107,7 +120,8 @@ public final class OsEventBridge implements OsEventHooks {
         LibxlContext c = requireAttached();
         // Rounded up, so the loop never fires before libxl's deadline; ASAP and past deadlines give 0.
         int ms = Millis.until(deadlineNanos, c.timeSource().nanoTime());
-        TimeoutRegistration reg = new TimeoutRegistration(serials.incrementAndGet(), token, deadlineNanos);
+        TimeoutRegistration reg = new TimeoutRegistration(serials.incrementAndGet(), token, deadlineNanos,
+                stateCells.apply(TimeoutRegistration.ARMED));
         int id;
         try {
             id = loop.addTimeout(ms, timer -> onTimer(reg, timer), () -> onTimeoutFree(reg));

@@ -1,6 +1,5 @@
 package org.xlbridge.driver;
 
-import java.util.concurrent.atomic.AtomicInteger;
 import org.xlbridge.libxl.TimeoutToken;
 
 /**
@@ -17,7 +16,8 @@ import org.xlbridge.libxl.TimeoutToken;
  * registration is a use after free, reported by the bridge and otherwise ignored. {@code docs/bridge.md}
  * tabulates every event in every state and says why each step is safe.
  *
- * <p>Locking: none. {@link #state} is the only mutable field shared between threads and is an atomic;
+ * <p>Locking: none. {@link #state} is the only mutable field shared between threads and is an atomic
+ * ({@link StateCell});
  * {@link #timerId} is written once, before the object is published to libxl (the register hook returns
  * it), and read afterwards only under the ctx lock or by the loop's callback, which receives the id
  * itself.
@@ -41,12 +41,14 @@ public final class TimeoutRegistration {
     private final long deadlineNanos;
     // Written once by the register hook before publication (see class comment).
     private int timerId;
-    private final AtomicInteger state = new AtomicInteger(ARMED);
+    private final StateCell state;
 
-    TimeoutRegistration(long serial, TimeoutToken token, long deadlineNanos) {
+    /** @param state a fresh cell holding {@link #ARMED} */
+    TimeoutRegistration(long serial, TimeoutToken token, long deadlineNanos, StateCell state) {
         this.serial = serial;
         this.token = token;
         this.deadlineNanos = deadlineNanos;
+        this.state = state;
     }
 
     /** The bridge's own number for this registration, unique per bridge. */

@@ -1031,6 +1031,104 @@ public abstract class EventLoopConformanceTest {
         assertThat(calls).as("updated back to nothing from its callback").hasValue(1);
     }
 
+    // ---------------------------------------------------------------------------------------------
+    // The mission's operation from another thread (semantic 7): update to 0, disable then enable, and a
+    // free left pending by a remove each wake a loop blocked on a far timer. The tests above wake it with
+    // a 10 ms update only; a loop that honoured that but not these would stall libxl's timeout_modify(ASAP)
+    // and libvirt's event-queue flush until its next timer, an hour here.
+
+    /** Gives the loop time to block in its poll on whatever it now waits for (the suite's settle time). */
+    private void letTheLoopBlock() {
+        awaitLoopProgress(2);
+        Await.sleep(100);
+    }
+
+    @Test
+    void updateToZeroFromAnotherThreadWakesALoopBlockedOnAFarTimer() {
+        AtomicReference<Thread> firedOn = new AtomicReference<>();
+        CountDownLatch fire = new CountDownLatch(1);
+        int id = loop.addTimeout(ONE_HOUR_MS, t -> {
+            loop.updateTimeout(t, -1); // fire once: a frequency-0 timer would fire on every iteration
+            firedOn.set(Thread.currentThread());
+            fire.countDown();
+        }, null);
+        letTheLoopBlock();
+        assertThat(fire.getCount()).as("a one-hour timer fired early").isEqualTo(1);
+        loop.updateTimeout(id, 0); // from the test thread, while the loop sleeps for an hour
+        Await.await(fire, "a timer updated to 0 from another thread while the loop blocks on it for an hour");
+        assertThat(firedOn.get()).isSameAs(loopThread());
+    }
+
+    @Test
+    void disableThenEnableAtZeroFromAnotherThreadWakesABlockedLoop() {
+        AtomicInteger fired = new AtomicInteger();
+        CountDownLatch fire = new CountDownLatch(1);
+        int id = loop.addTimeout(ONE_HOUR_MS, t -> {
+            loop.updateTimeout(t, -1);
+            fired.incrementAndGet();
+            fire.countDown();
+        }, null);
+        letTheLoopBlock();
+        loop.updateTimeout(id, -1);
+        loop.updateTimeout(id, 0);
+        Await.await(fire, "a timer disabled then enabled at 0 from another thread while the loop blocks");
+
+        // Again from a loop that now blocks with no timer enabled at all (no deadline): enabling must wake it.
+        CountDownLatch again = new CountDownLatch(1);
+        int other = loop.addTimeout(-1, t -> {
+            loop.updateTimeout(t, -1);
+            again.countDown();
+        }, null);
+        letTheLoopBlock();
+        loop.updateTimeout(other, 0);
+        Await.await(again, "a disabled timer enabled at 0 while the loop blocks with no deadline");
+        assertThat(fired).hasValue(1);
+    }
+
+    @Test
+    void aFreeLeftPendingByARemoveFromAnotherThreadRunsPromptly() {
+        AtomicReference<Thread> freedOn = new AtomicReference<>();
+        CountDownLatch freed = new CountDownLatch(1);
+        loop.addTimeout(ONE_HOUR_MS, t -> { }, null); // what the loop blocks on
+        int disabled = loop.addTimeout(-1, t -> { }, () -> {
+            freedOn.set(Thread.currentThread());
+            freed.countDown();
+        });
+        letTheLoopBlock();
+        assertThat(loop.removeTimeout(disabled)).isTrue(); // no earlier wakeup: only the free to run
+        Await.await(freed, "the free of a timer removed from another thread while the loop blocks for an hour");
+        assertThat(freedOn.get()).as("frees run on the loop thread").isSameAs(loopThread());
+        Await.until(() -> loop.stats().pendingFrees() == 0, "no free pending");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // An earlier re-base (semantic 1): a far timer moved before a nearer one fires first.
+
+    @Test
+    void aFarTimerMovedBeforeANearerOneFiresFirst() {
+        List<String> fires = new CopyOnWriteArrayList<>();
+        AtomicLong aFireTime = new AtomicLong();
+        CountDownLatch aFired = new CountDownLatch(1);
+        int a = loop.addTimeout(2 * ONE_HOUR_MS, t -> {
+            loop.updateTimeout(t, -1);
+            aFireTime.set(System.nanoTime());
+            fires.add("A");
+            aFired.countDown();
+        }, null);
+        loop.addTimeout(ONE_HOUR_MS, t -> fires.add("B"), null);
+        // More timers between the two, so that A sits below B in any heap, not beside it.
+        for (int i = 1; i <= 6; i++) {
+            loop.addTimeout(ONE_HOUR_MS + i * 60_000, t -> fires.add("filler"), null);
+        }
+        letTheLoopBlock();
+        long t0 = System.nanoTime();
+        loop.updateTimeout(a, 20); // A: from two hours to 20 ms, before B's hour
+        Await.await(aFired, "A, moved from 2 h to 20 ms, before B (1 h)");
+        assertThat(fires).as("A fired first, and alone").containsExactly("A");
+        assertThat(aFireTime.get()).as("A not before its new expiry")
+                .isGreaterThanOrEqualTo(t0 + 20 * MS - earlyFiringToleranceNanos());
+    }
+
     private static void awaitQuietly(CountDownLatch latch) {
         try {
             if (!latch.await(Await.BOUND.toMillis() * 2, TimeUnit.MILLISECONDS)) {

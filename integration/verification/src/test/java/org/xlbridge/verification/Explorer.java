@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import kotlin.Unit;
@@ -20,8 +21,9 @@ import org.junit.jupiter.api.Assumptions;
 import org.pastalab.fray.core.ThreadContext;
 import org.pastalab.fray.core.command.Configuration;
 import org.pastalab.fray.core.observers.TimelineCoverageType;
-import org.pastalab.fray.core.randomness.ControlledRandomProvider;
+import org.pastalab.fray.core.randomness.ControlledRandom;
 import org.pastalab.fray.core.randomness.Randomness;
+import org.pastalab.fray.core.randomness.RandomnessProvider;
 import org.pastalab.fray.core.scheduler.PCTScheduler;
 import org.pastalab.fray.core.scheduler.POSScheduler;
 import org.pastalab.fray.core.scheduler.Scheduler;
@@ -38,9 +40,15 @@ import org.pastalab.fray.rmi.ScheduleObserver;
  *       the scenario as an uncontrolled stress loop. {@link #requireFray()} refuses that up front (a
  *       skip with the reason outside CI, a failure under {@code CI=true}), and every run counts the
  *       scheduling decisions Fray made: a run with none was not controlled and fails.</li>
- *   <li>Fray's randomness is unseeded: a failure is only reproducible from its recording, which
- *       {@link #explore} copies out of Fray's report directory (that directory is wiped by the next
- *       launch) into {@code target/fray/recordings/NAME}.</li>
+ *   <li>Fray's own randomness is unseeded ({@code new ControlledRandom()} draws from an unseeded
+ *       {@link Random}), so every run explored other schedules and a find budget could be missed by
+ *       chance. {@link #explore} seeds it instead: the first schedule's scheduler and every later one get
+ *       their random choices from {@link Random}s drawn from one seed, derived from the base seed
+ *       ({@link #baseSeed}: {@code -Dxlbridge.fray.seed}) and the exploration's name and algorithm, and
+ *       printed with the result. The same seed on the same code explores the same schedules (where every
+ *       scheduling point is Fray's to choose).</li>
+ *   <li>A failure is also kept as Fray's recording, which {@link #explore} copies out of Fray's report
+ *       directory (that directory is wiped by the next launch) into {@code target/fray/recordings/NAME}.</li>
  * </ul>
  *
  * <p>Locking: none; used from the JUnit thread only. The observers below are called by Fray's
@@ -54,23 +62,73 @@ final class Explorer {
         /** Partial order sampling. */
         POS;
 
-        Scheduler newScheduler() {
-            return this == PCT ? new PCTScheduler() : new POSScheduler();
+        /** The first schedule's scheduler, drawing its choices from {@code random} (as Fray's defaults, seeded). */
+        Scheduler newScheduler(Randomness random) {
+            return this == PCT ? new PCTScheduler(random, 3, 0) : new POSScheduler(random);
         }
     }
 
     /** What one exploration did. */
     record Result(String name, Algorithm algorithm, int schedules, Throwable failure, Path recording,
-                  long decisions) {
+                  long decisions, long baseSeed, long seed) {
         boolean found() {
             return failure != null;
         }
 
         @Override
         public String toString() {
-            return name + " [" + algorithm + "]: " + (found()
-                    ? "failure in schedule " + schedules + ": " + failure
-                    : schedules + " schedules, no failure") + " (" + decisions + " scheduling decisions)";
+            return name + " [" + algorithm + ", seed " + seed + " from -Dxlbridge.fray.seed=" + baseSeed + "]: "
+                    + (found() ? "failure in schedule " + schedules + ": " + failure
+                            : schedules + " schedules, no failure") + " (" + decisions + " scheduling decisions)";
+        }
+    }
+
+    /** The default base seed (Xen's fix, commit 5f5ef65b): every exploration is seeded unless told otherwise. */
+    static final long DEFAULT_SEED = 0x5f5ef65bL;
+
+    /**
+     * The base seed of an exploration: {@code -Dxlbridge.fray.seed=N}, {@code random} for a fresh one (drawn
+     * per exploration and printed, so a run that found something can be repeated), or {@link #DEFAULT_SEED}.
+     */
+    static long baseSeed() {
+        String p = System.getProperty("xlbridge.fray.seed", "");
+        if (p.isBlank()) {
+            return DEFAULT_SEED;
+        }
+        if (p.trim().equalsIgnoreCase("random")) {
+            return new Random().nextLong();
+        }
+        try {
+            return Long.decode(p.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("-Dxlbridge.fray.seed must be a long or 'random', got '" + p + "'", e);
+        }
+    }
+
+    /** The seed of one exploration: the base seed mixed with its name and algorithm (a SplitMix64 finaliser). */
+    static long seedOf(long baseSeed, String name, Algorithm algorithm) {
+        long z = baseSeed + 0x9E3779B97F4A7C15L * ((name + "/" + algorithm).hashCode() + 1L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /**
+     * Fray's randomness, seeded: each schedule's scheduler gets a {@link ControlledRandom} over a
+     * {@link Random} whose seed is the next draw of one {@link Random} made from {@code seed}. (Fray's own
+     * {@code ControlledRandomProvider} gives each an unseeded one.) Called by Fray's runner only, one schedule
+     * at a time.
+     */
+    static final class SeededRandomness implements RandomnessProvider {
+        private final Random seeds;
+
+        SeededRandomness(long seed) {
+            this.seeds = new Random(seed);
+        }
+
+        @Override
+        public Randomness getRandomness() {
+            return new ControlledRandom(new ArrayList<>(), new ArrayList<>(), new Random(seeds.nextLong()));
         }
     }
 
@@ -137,11 +195,16 @@ final class Explorer {
      */
     static Result explore(String name, Algorithm algorithm, int schedules, Runnable scenario) {
         requireFray();
+        long base = baseSeed();
+        long seed = seedOf(base, name, algorithm);
+        System.out.println("fray: exploring " + name + " [" + algorithm + "] with seed " + seed
+                + " (-Dxlbridge.fray.seed=" + base + " repeats it)");
+        SeededRandomness random = new SeededRandomness(seed);
         Configuration[] config = new Configuration[1];
         DecisionCounter counter = new DecisionCounter(config);
         Throwable failure = null;
         try {
-            FrayInTestLauncher.INSTANCE.launchFray(scenario, algorithm.newScheduler(), new ControlledRandomProvider(),
+            FrayInTestLauncher.INSTANCE.launchFray(scenario, algorithm.newScheduler(random.getRandomness()), random,
                     schedules, 600, false, TimelineCoverageType.NONE, c -> {
                         config[0] = c;
                         c.getScheduleObservers().add(counter);
@@ -161,7 +224,7 @@ final class Explorer {
         if (failure != null) {
             kept = keepRecording(c.getReport().resolve("recording"), name + "-" + algorithm, counter.pctMaxStep);
         }
-        Result r = new Result(name, algorithm, ran, failure, kept, counter.decisions.get());
+        Result r = new Result(name, algorithm, ran, failure, kept, counter.decisions.get(), base, seed);
         System.out.println("fray: " + r + (kept != null ? "; recording kept in " + kept : ""));
         return r;
     }
@@ -177,7 +240,8 @@ final class Explorer {
         // scheduling points. Every kept recording was found in a JVM that had already run the scenario
         // (its classes initialised, whose static initialisers add scheduling points), so warm up the same.
         try {
-            FrayInTestLauncher.INSTANCE.launchFray(scenario, new POSScheduler(), new ControlledRandomProvider(),
+            SeededRandomness warmUp = new SeededRandomness(DEFAULT_SEED);
+            FrayInTestLauncher.INSTANCE.launchFray(scenario, new POSScheduler(warmUp.getRandomness()), warmUp,
                     1, 600, false, TimelineCoverageType.NONE, c -> Unit.INSTANCE);
         } catch (Throwable ignored) {
             // a warm-up run may well hit the failure; only the replay below counts
@@ -185,7 +249,7 @@ final class Explorer {
         StepTracer tracer = new StepTracer();
         Throwable failure = null;
         try {
-            FrayInTestLauncher.INSTANCE.launchFray(scenario, replayScheduler(recording), new ControlledRandomProvider(),
+            FrayInTestLauncher.INSTANCE.launchFray(scenario, replayScheduler(recording), new SeededRandomness(DEFAULT_SEED),
                     1, 600, true, TimelineCoverageType.NONE, c -> {
                         c.getScheduleObservers().add(tracer);
                         return Unit.INSTANCE;
