@@ -73,9 +73,16 @@ import org.xlbridge.xen.SimHost;
  * it could wait for a job whose holder waits for the loop. Queries (info, id, XML) never take the job and
  * work anywhere.
  *
+ * <p>Live and persistent definitions, as libvirt's: a running domain runs (and applies the {@code on_*} actions of)
+ * the definition it was started with; a define changes the persistent one, used from the next start. A restart
+ * by an {@code on_*} action keeps a transient domain listed. A reboot in flight refuses conflicting state changes
+ * (see {@link #requireNoReboot}).
+ *
  * <p>Locking: {@link #listLock} guards the three domain maps, {@link #host}, {@link #domains},
- * {@link #hostConfig}, {@link #rng} and {@link #closed}. Lock order: a domain's job, then {@link #listLock},
- * then the ctx lock. {@link #connections} is copy-on-write.
+ * {@link #hostConfig}, {@link #rng}, {@link #usedMemoryKiB} and {@link #closed}. {@link #eventOrder} orders the
+ * fan-out of each event to every connection. Lock order: a domain's job, then {@link #listLock} or
+ * {@link #eventOrder} (never both), then the ctx lock or a connection's event-queue lock.
+ * {@link #connections} is copy-on-write.
  */
 final class XlState implements DriverState {
     private static final Logger log = LoggerFactory.getLogger(XlState.class);
