@@ -45,7 +45,7 @@ class DomainLifecycleLibvirtPropertyTest {
         run(actions);
     }
 
-    @Property(tries = 500)
+    @Property(tries = 200)
     @Tag("soak")
     void longRun(@ForAll("longSequences") ActionSequence<LifecycleHarness> actions) {
         run(actions);
