@@ -68,6 +68,8 @@ public record HostReport(HostOptions options, long durationMs, OperationTable op
         sb.append(String.format("lifecycle events: expected %d, delivered %d, lost %d, duplicated %d, out of order %d,"
                 + " off the loop thread %d%n", events.expected(), events.delivered(), events.lost(), events.duplicated(),
                 events.outOfOrder(), events.offLoopThread()));
+        sb.append(String.format("two connections' sequences: %d positions compared, %d different%n",
+                events.comparedAcrossConnections(), events.differentAcrossConnections()));
         sb.append(String.format("shutdown waits: ended by the guest %d, by the timeout (then destroyed) %d%n",
                 shutdownWaitsByGuest, shutdownWaitsByTimeout));
         sb.append(String.format("libxl: operations %d started, %d completed, %d timed out, %d aborted; shutdown aos "
@@ -123,6 +125,8 @@ public record HostReport(HostOptions options, long durationMs, OperationTable op
         ev.put("duplicated", events.duplicated());
         ev.put("outOfOrder", events.outOfOrder());
         ev.put("offLoopThread", events.offLoopThread());
+        ev.put("comparedAcrossConnections", events.comparedAcrossConnections());
+        ev.put("differentAcrossConnections", events.differentAcrossConnections());
         ObjectNode waits = root.putObject("shutdownWaits");
         waits.put("byGuest", shutdownWaitsByGuest);
         waits.put("byTimeout", shutdownWaitsByTimeout);

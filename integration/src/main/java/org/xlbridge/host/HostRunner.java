@@ -61,11 +61,15 @@ public final class HostRunner {
         AtomicLong byGuest = new AtomicLong();
         AtomicLong byTimeout = new AtomicLong();
         EventAudit audit = new EventAudit(loopThread);
+        SequenceComparison across = new SequenceComparison();
         XlConnect checker;
         try {
             checker = (XlConnect) manager.open(options.uri());
             checker.setEventJournal(audit);
             checker.addLifecycleListener(audit);
+            checker.addLifecycleListener(across.first());
+            // A second connection that must see the very same sequence (I9 across connections).
+            manager.open("xl:///system").addLifecycleListener(across.second());
 
             AtomicBoolean stop = new AtomicBoolean();
             List<Thread> clients = new ArrayList<>();
@@ -97,7 +101,7 @@ public final class HostRunner {
             // Let what the clients started finish (shutdown waits, on_* actions) and its events arrive.
             long deadline = System.nanoTime() + QUIESCE.toNanos();
             while (System.nanoTime() < deadline && (checker.operationStats().map(DomainsStats::inProgress).orElse(0) > 0
-                    || audit.counts().lost() > 0)) {
+                    || audit.counts().lost() > 0 || across.differences() > 0)) {
                 Thread.sleep(10);
             }
         } catch (RuntimeException e) {
@@ -108,7 +112,11 @@ public final class HostRunner {
             throw e;
         }
         long durationMs = (System.nanoTime() - start) / 1_000_000;
-        EventCounts events = audit.counts();
+        EventCounts events = audit.counts().withComparison(across.compared(), across.differences());
+        if (events.differentAcrossConnections() > 0) {
+            notes.add("two connections saw different event sequences at " + events.differentAcrossConnections()
+                    + " of " + events.comparedAcrossConnections() + " positions");
+        }
         if (events.lost() > 0) {
             notes.add("events not delivered by the end, e.g. for " + audit.domainsWithLostEvents(5));
         }

@@ -30,6 +30,9 @@ class HostRunnerTest {
         assertThat(r.events().expected()).isPositive();
         assertThat(r.events().delivered()).isEqualTo(r.events().expected());
         assertThat(r.shutdownWaitsByGuest() + r.shutdownWaitsByTimeout()).isPositive();
+        assertThat(r.events().comparedAcrossConnections()).as("a second connection compared")
+                .isEqualTo(r.events().expected());
+        assertThat(r.events().differentAcrossConnections()).isZero();
 
         Path json = dir.resolve("h.json");
         r.writeJson(json);
@@ -42,6 +45,7 @@ class HostRunnerTest {
         assertThat(n.get("events").get("expected").asLong()).isEqualTo(r.events().expected());
         assertThat(n.get("events").has("lost")).isTrue();
         assertThat(n.get("events").has("duplicated")).isTrue();
+        assertThat(n.get("events").get("differentAcrossConnections").asLong()).isZero();
         assertThat(n.get("racesSeen").isIntegralNumber()).isTrue();
         assertThat(n.get("operations").get("create").get("ok").isIntegralNumber()).isTrue();
         for (String k : HostReport.INVARIANTS) {

@@ -273,6 +273,32 @@ public final class SimHost implements AutoCloseable {
     }
 
     /**
+     * The guest shuts down now with {@code reason} (POWEROFF or REBOOT), on its own or answering a request whatever
+     * its script says: for tests that decide when a guest answers ("answers late") or that make a guest power off or
+     * reboot itself. {@code @releaseDomain} fires as for a scripted answer.
+     *
+     * @return false if the domain is not running or paused (dying, shut down or crashed already)
+     * @throws XenException NO_SUCH_DOMAIN for an unknown domid
+     * @throws IllegalArgumentException for a reason other than POWEROFF or REBOOT
+     */
+    public boolean shutdownFromGuest(int domid, ShutdownReason reason) {
+        if (reason != ShutdownReason.POWEROFF && reason != ShutdownReason.REBOOT) {
+            throw new IllegalArgumentException("a guest powers off or reboots, not " + reason);
+        }
+        synchronized (this) {
+            Dom d = require(domid);
+            if (d.state != DomainState.RUNNING && d.state != DomainState.PAUSED
+                    && d.state != DomainState.SHUTTING_DOWN) {
+                return false;
+            }
+            d.state = DomainState.SHUTDOWN;
+            d.reason = reason;
+        }
+        store.fireSpecial(RELEASE_DOMAIN);
+        return true;
+    }
+
+    /**
      * Makes the guest ignore the next shutdown or reboot request written to its {@code control/shutdown} (for fault
      * injection: a guest that hangs once). Cleared by that request, or when the domain restarts.
      *

@@ -40,7 +40,12 @@ public interface Connect extends AutoCloseable {
     /** Adds a lifecycle listener for every domain of this connection. Adding one twice is an error. */
     void addLifecycleListener(LifecycleListener listener);
 
-    /** Removes a lifecycle listener; events already queued are not delivered to it afterwards. */
+    /**
+     * Removes a lifecycle listener; events already queued are not delivered to it afterwards.
+     *
+     * @throws DriverException {@code VIR_ERR_INVALID_CONN} on a closed connection (its listeners went with it),
+     *         {@code VIR_ERR_INVALID_ARG} for a listener that is not registered
+     */
     void removeLifecycleListener(LifecycleListener listener);
 
     /** False after {@link #close()}. */

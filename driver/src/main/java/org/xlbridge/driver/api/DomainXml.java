@@ -43,9 +43,47 @@ public final class DomainXml {
     private DomainXml() {
     }
 
+    /** Longest piece of a user's string that an error message repeats (see {@link #cut}). */
+    public static final int MESSAGE_ECHO_LIMIT = 64;
+
+    /**
+     * A domain definition and the attributes of one driver element of its {@code <metadata>}, from one parse.
+     *
+     * @param definition the definition
+     * @param metadata   the attributes of {@code <metadata><element/></metadata>}, empty when there is none
+     */
+    public record Parsed(DomainDefinition definition, Map<String, String> metadata) {
+        public Parsed {
+            metadata = Map.copyOf(metadata);
+        }
+    }
+
     /** Parses a whole {@code <domain>} document. */
     public static DomainDefinition parse(String xml) {
+        return definition(parseRoot(xml, "domain"));
+    }
+
+    /**
+     * Parses a whole {@code <domain>} document once, for its definition and the attributes of
+     * {@code <metadata><element .../></metadata>} (see {@link #metadataAttributes}).
+     */
+    public static Parsed parse(String xml, String metadataElement) {
         Element root = parseRoot(xml, "domain");
+        return new Parsed(definition(root), metadata(root, metadataElement));
+    }
+
+    /**
+     * A user's string as error messages repeat it: whole up to {@link #MESSAGE_ECHO_LIMIT} characters, else its
+     * beginning and its length, so that a refused 10,000-character name does not make a 10 KB message.
+     */
+    public static String cut(String s) {
+        if (s == null || s.length() <= MESSAGE_ECHO_LIMIT) {
+            return s;
+        }
+        return s.substring(0, MESSAGE_ECHO_LIMIT) + "... (" + s.length() + " characters)";
+    }
+
+    private static DomainDefinition definition(Element root) {
         String type = root.getAttribute("type");
         if (type.isBlank()) {
             throw new DriverException(ErrorNumber.VIR_ERR_INTERNAL_ERROR, "missing domain type attribute");
@@ -55,7 +93,7 @@ public final class DomainXml {
             throw new DriverException(ErrorNumber.VIR_ERR_NO_NAME, "missing name information");
         }
         if (name.contains("/")) {
-            throw error("name '" + name + "' cannot contain '/'");
+            throw error("name '" + cut(name) + "' cannot contain '/'");
         }
         String uuidText = optionalText(root, "uuid");
         UUID uuid = uuidText == null ? UUID.randomUUID() : parseUuid(uuidText);
@@ -96,7 +134,10 @@ public final class DomainXml {
      * @throws DriverException as {@link #parse} for a document that is not domain XML
      */
     public static Map<String, String> metadataAttributes(String xml, String element) {
-        Element root = parseRoot(xml, "domain");
+        return metadata(parseRoot(xml, "domain"), element);
+    }
+
+    private static Map<String, String> metadata(Element root, String element) {
         Element metadata = child(root, "metadata");
         if (metadata == null) {
             return Map.of();
@@ -239,7 +280,7 @@ public final class DomainXml {
         try {
             value = Long.parseLong(text);
         } catch (NumberFormatException ex) {
-            throw error("<" + e.getTagName() + "> is not a number: '" + text + "'");
+            throw error("<" + e.getTagName() + "> is not a number: '" + cut(text) + "'");
         }
         if (value <= 0) {
             throw error("<" + e.getTagName() + "> must be positive: " + value);
@@ -268,7 +309,7 @@ public final class DomainXml {
         try {
             v = Integer.parseInt(text.trim());
         } catch (NumberFormatException ex) {
-            throw error("<" + what + "> is not a number: '" + text.trim() + "'");
+            throw error("<" + what + "> is not a number: '" + cut(text.trim()) + "'");
         }
         if (v < 1) {
             throw error("<" + what + "> must be at least 1: " + v);
@@ -280,7 +321,7 @@ public final class DomainXml {
         String hex = text.trim().replace("-", "");
         if (hex.length() != 32 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
             throw new DriverException(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
-                    "malformed uuid element: '" + text.trim() + "'");
+                    "malformed uuid element: '" + cut(text.trim()) + "'");
         }
         return new UUID(Long.parseUnsignedLong(hex.substring(0, 16), 16),
                 Long.parseUnsignedLong(hex.substring(16), 16));
@@ -294,7 +335,7 @@ public final class DomainXml {
         LifecycleAction a = LifecycleAction.fromXml(text);
         if (a == null || (a.crashOnly() && !tag.equals("on_crash"))) {
             throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
-                    "unknown <" + tag + "> action '" + text.trim() + "'");
+                    "unknown <" + tag + "> action '" + cut(text.trim()) + "'");
         }
         return a;
     }

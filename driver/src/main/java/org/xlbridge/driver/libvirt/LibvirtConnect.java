@@ -141,6 +141,9 @@ final class LibvirtConnect implements Connect {
 
     @Override
     public synchronized void removeLifecycleListener(LifecycleListener listener) {
+        if (closed) {
+            throw new DriverException(ErrorNumber.VIR_ERR_INVALID_CONN, uri + ": connection is closed");
+        }
         if (!listeners.remove(listener)) {
             throw new DriverException(ErrorNumber.VIR_ERR_INVALID_ARG, uri + ": lifecycle listener not registered");
         }

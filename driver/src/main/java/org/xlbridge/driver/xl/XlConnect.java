@@ -35,9 +35,12 @@ public final class XlConnect implements Connect {
         this.events = new DomainEventQueue(loop, uri);
     }
 
-    /** Called by the state with the domain's job held. */
-    void queueEvent(XlDomainObj o, DomainEvent ev) {
-        events.queue(new XlDomain(this, o), ev);
+    /**
+     * Called by the state with the domain's job and the driver's event order held; {@code id} is the id of the
+     * life the event is about, which the event's handle answers from {@code getID()}.
+     */
+    void queueEvent(XlDomainObj o, DomainEvent ev, int id) {
+        events.queue(XlDomain.ofEvent(this, o, id), ev);
     }
 
     XlState state() {
@@ -103,8 +106,10 @@ public final class XlConnect implements Connect {
         events.addListener(listener);
     }
 
+    /** @throws DriverException {@code VIR_ERR_INVALID_CONN} on a closed connection (its listeners are gone) */
     @Override
     public void removeLifecycleListener(LifecycleListener listener) {
+        checkOpen();
         events.removeListener(listener);
     }
 

@@ -26,10 +26,20 @@ final class XlDomainObj {
     final UUID uuid;
     final ReentrantLock job = new ReentrantLock();
 
-    /** Guarded by job. The persistent definition. */
+    /**
+     * Guarded by job. The persistent definition (libvirt's {@code newDef} while running): what the next start
+     * uses. A redefinition of a running domain changes only this.
+     */
     DomainDefinition def;
     /** Guarded by job. The guest's behaviour for its next start. */
     GuestScript script;
+    /**
+     * Guarded by job. The definition the running domain was started with (libvirt's live {@code def}), null
+     * while inactive: its {@code on_*} actions, memory and vcpus are what the running domain has.
+     */
+    DomainDefinition liveDef;
+    /** Guarded by job. The guest behaviour the running domain was started with, null while inactive. */
+    GuestScript liveScript;
     /** Guarded by job. */
     boolean persistent = true;
     /** Guarded by job. The hypervisor's domid while active, else -1. */
@@ -74,8 +84,13 @@ final class XlDomainObj {
         return domid > 0;
     }
 
-    /** With job held: the definition as it runs now. */
+    /** With job held: the definition as it runs now (the persistent one while inactive). */
     DomainDefinition liveDefinition() {
-        return isActive() ? def.withDisks(liveDisks) : def;
+        return isActive() && liveDef != null ? liveDef.withDisks(liveDisks) : def;
+    }
+
+    /** With job held: the definition whose {@code on_*} actions apply now. */
+    DomainDefinition actions() {
+        return liveDef != null ? liveDef : def;
     }
 }

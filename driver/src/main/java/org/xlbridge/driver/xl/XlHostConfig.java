@@ -28,25 +28,28 @@ import org.xlbridge.xen.GuestScript;
  *   <dt>{@code shutdownTimeoutMs=T}</dt><dd>how long the shutdown operation that {@code shutdown()} starts
  *       waits for the guest (libxl's shutdown ao), default 10000</dd>
  *   <dt>{@code rebootTimeoutMs=T}</dt><dd>the same for {@code reboot()}, default 10000</dd>
+ *   <dt>{@code hostMemoryMiB=M}</dt><dd>the host's memory: a definition with more is refused at define, a
+ *       start that does not fit beside the running domains fails (default 16777216, 16 TiB)</dd>
+ *   <dt>{@code maxVcpus=N}</dt><dd>the most vcpus one domain may have (default 128, Xen's HVM limit)</dd>
  * </dl>
  * The path must be {@code /system}. An unknown parameter or a bad value is {@code VIR_ERR_INVALID_ARG}.
  */
 public record XlHostConfig(int domains, String guests, long seed, long maxAnswerMs, long shutdownTimeoutMs,
-        long rebootTimeoutMs) {
+        long rebootTimeoutMs, long hostMemoryMiB, int maxVcpus) {
     private static final Set<String> GUEST_MIXES = Set.of("cooperative", "random", "random-responsive",
             "unresponsive");
     private static final Set<String> KEYS = Set.of("domains", "guests", "seed", "maxanswerms", "shutdowntimeoutms",
-            "reboottimeoutms");
+            "reboottimeoutms", "hostmemorymib", "maxvcpus");
 
     public XlHostConfig {
         if (domains < 0 || maxAnswerMs < 1 || shutdownTimeoutMs < 0 || rebootTimeoutMs < 0
-                || !GUEST_MIXES.contains(guests)) {
+                || !GUEST_MIXES.contains(guests) || hostMemoryMiB < 1 || maxVcpus < 1) {
             throw new IllegalArgumentException("bad xl host configuration");
         }
     }
 
     public static XlHostConfig defaults() {
-        return new XlHostConfig(0, "cooperative", 1, 50, 10_000, 10_000);
+        return new XlHostConfig(0, "cooperative", 1, 50, 10_000, 10_000, 16L * 1024 * 1024, 128);
     }
 
     /** Reads the URI's path and query. */
@@ -70,7 +73,9 @@ public record XlHostConfig(int domains, String guests, long seed, long maxAnswer
                 number(q, "seed", d.seed(), Long.MIN_VALUE, Long.MAX_VALUE),
                 number(q, "maxanswerms", d.maxAnswerMs(), 1, 3_600_000),
                 number(q, "shutdowntimeoutms", d.shutdownTimeoutMs(), 0, 3_600_000),
-                number(q, "reboottimeoutms", d.rebootTimeoutMs(), 0, 3_600_000));
+                number(q, "reboottimeoutms", d.rebootTimeoutMs(), 0, 3_600_000),
+                number(q, "hostmemorymib", d.hostMemoryMiB(), 1, 1L << 40),
+                (int) number(q, "maxvcpus", d.maxVcpus(), 1, 4096));
     }
 
     private static Map<String, String> query(String raw) {
@@ -88,7 +93,7 @@ public record XlHostConfig(int domains, String guests, long seed, long maxAnswer
             String value = eq < 0 ? "" : URLDecoder.decode(part.substring(eq + 1), StandardCharsets.UTF_8);
             if (!KEYS.contains(key)) {
                 throw invalid("unknown xl URI parameter '" + key + "' (known: domains, guests, seed, maxAnswerMs, "
-                        + "shutdownTimeoutMs, rebootTimeoutMs)");
+                        + "shutdownTimeoutMs, rebootTimeoutMs, hostMemoryMiB, maxVcpus)");
             }
             if (out.put(key, value) != null) {
                 throw invalid("xl URI parameter '" + key + "' given twice");

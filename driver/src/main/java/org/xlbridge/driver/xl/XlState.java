@@ -73,9 +73,16 @@ import org.xlbridge.xen.SimHost;
  * it could wait for a job whose holder waits for the loop. Queries (info, id, XML) never take the job and
  * work anywhere.
  *
+ * <p>Live and persistent definitions, as libvirt's: a running domain runs (and applies the {@code on_*} actions of)
+ * the definition it was started with; a define changes the persistent one, used from the next start. A restart
+ * by an {@code on_*} action keeps a transient domain listed. A reboot in flight refuses conflicting state changes
+ * (see {@link #requireNoReboot}).
+ *
  * <p>Locking: {@link #listLock} guards the three domain maps, {@link #host}, {@link #domains},
- * {@link #hostConfig}, {@link #rng} and {@link #closed}. Lock order: a domain's job, then {@link #listLock},
- * then the ctx lock. {@link #connections} is copy-on-write.
+ * {@link #hostConfig}, {@link #rng}, {@link #usedMemoryKiB} and {@link #closed}. {@link #eventOrder} orders the
+ * fan-out of each event to every connection. Lock order: a domain's job, then {@link #listLock} or
+ * {@link #eventOrder} (never both), then the ctx lock or a connection's event-queue lock.
+ * {@link #connections} is copy-on-write.
  */
 final class XlState implements DriverState {
     private static final Logger log = LoggerFactory.getLogger(XlState.class);
@@ -94,6 +101,14 @@ final class XlState implements DriverState {
     private volatile OperationJournal opJournal;
 
     private final ReentrantLock listLock = new ReentrantLock();
+    /**
+     * libvirt's one event queue per driver: held while one event is offered to every connection, so that all
+     * connections receive the driver's events in one and the same order (I9 across connections). Taken with a
+     * domain's job held, never the other way round; inside it only the connections' queue locks are taken.
+     */
+    private final ReentrantLock eventOrder = new ReentrantLock();
+    /** Guarded by listLock. Memory (KiB) of the running domains' live definitions: the host's used memory. */
+    private long usedMemoryKiB;
     private SimHost host;
     private LibxlDomains domains;
     private XlHostConfig hostConfig;
@@ -183,7 +198,7 @@ final class XlState implements DriverState {
         try {
             XlDomainObj o = byName.get(name);
             if (o == null) {
-                throw noDomain("no domain with matching name '" + name + "'");
+                throw noDomain("no domain with matching name '" + DomainXml.cut(name) + "'");
             }
             return o;
         } finally {
@@ -199,6 +214,16 @@ final class XlState implements DriverState {
                 throw noDomain("no domain with matching uuid '" + uuid + "'");
             }
             return o;
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    /** The domain with that UUID now, or null. */
+    XlDomainObj byUuidOrNull(UUID uuid) {
+        listLock.lock();
+        try {
+            return byUuid.get(uuid);
         } finally {
             listLock.unlock();
         }
@@ -284,19 +309,21 @@ final class XlState implements DriverState {
 
     XlDomainObj define(String xml) {
         checkNotLoopThread("define");
-        DomainDefinition def = DomainXml.parse(xml);
+        DomainXml.Parsed parsed = DomainXml.parse(xml, GuestMetadata.ELEMENT); // one parse for both
+        DomainDefinition def = parsed.definition();
+        Map<String, String> guest = parsed.metadata();
         if (!def.type().equals("xen")) {
             throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED,
-                    "domain type '" + def.type() + "' is not supported by the xl driver (use type='xen')");
+                    "domain type '" + DomainXml.cut(def.type()) + "' is not supported by the xl driver (use type='xen')");
         }
         if (!def.name().matches("[A-Za-z0-9_.-]{1,64}")) {
-            throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, "domain name '" + def.name()
-                    + "': the simulated host takes 1 to 64 letters, digits, '-', '_' or '.'");
+            throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, "domain name '"
+                    + DomainXml.cut(def.name()) + "': the simulated host takes 1 to 64 letters, digits, '-', '_' or '.'");
         }
         for (DiskDefinition d : def.disks()) {
             diskConfig(d); // refuse what cannot be attached now, not at start
         }
-        Map<String, String> guest = DomainXml.metadataAttributes(xml, GuestMetadata.ELEMENT);
+        checkFitsHost(def);
         while (true) {
             XlDomainObj existing;
             XlDomainObj created = null;
@@ -341,6 +368,8 @@ final class XlState implements DriverState {
             }
             XlDomainObj o = existing;
             boolean redefined = withJobIfPresent(o, () -> {
+                // As libvirt: the new definition is the persistent one, for the next start; a running domain
+                // keeps the definition it was started with (its on_* actions included) until it stops.
                 o.def = def;
                 o.script = GuestMetadata.apply(guest, o.script);
                 o.persistent = true;
@@ -378,34 +407,102 @@ final class XlState implements DriverState {
 
     /** With the job held: starts the domain from its definition and enables its death watch. */
     private void startLocked(XlDomainObj o) {
+        DomainDefinition def = o.def; // the persistent definition becomes the live one
         List<DiskConfig> disks = new ArrayList<>();
-        for (DiskDefinition d : o.def.disks()) {
+        for (DiskDefinition d : def.disks()) {
             disks.add(diskConfig(d));
         }
-        DomainConfig cfg = new DomainConfig(o.name, o.uuid, o.def.memoryKiB(), o.def.vcpus(), disks, o.script);
+        DomainConfig cfg = new DomainConfig(o.name, o.uuid, def.memoryKiB(), def.vcpus(), disks, o.script);
         LibxlDomains doms = domains();
-        Ao ao = call("create " + o.name, () -> doms.create(cfg, AoHow.synchronous()));
-        if (ao.rc() != 0) {
-            throw new DriverException(ErrorNumber.VIR_ERR_INTERNAL_ERROR, "libxenlight failed to create new domain '"
-                    + o.name + "': " + LibxlError.describe(ao.rc()));
+        reserveMemory(o.name, def.memoryKiB());
+        boolean started = false;
+        try {
+            Ao ao = call("create " + o.name, () -> doms.create(cfg, AoHow.synchronous()));
+            if (ao.rc() != 0) {
+                throw new DriverException(ErrorNumber.VIR_ERR_INTERNAL_ERROR,
+                        "libxenlight failed to create new domain '" + o.name + "': " + LibxlError.describe(ao.rc()));
+            }
+            int domid = ao.domid();
+            o.deathWatch = call("evenable_domain_death " + o.name, () -> doms.evenableDomainDeath(domid));
+            o.domid = domid;
+            started = true;
+        } finally {
+            if (!started) {
+                releaseMemory(def.memoryKiB());
+            }
         }
-        int domid = ao.domid();
-        o.deathWatch = call("evenable_domain_death " + o.name, () -> doms.evenableDomainDeath(domid));
-        o.domid = domid;
-        o.liveDisks = new ArrayList<>(o.def.disks());
+        o.liveDef = def;
+        o.liveScript = o.script;
+        o.liveDisks = new ArrayList<>(def.disks());
         o.state = DomainState.VIR_DOMAIN_RUNNING;
         listLock.lock();
         try {
-            byDomid.put(domid, o);
+            byDomid.put(o.domid, o);
         } finally {
             listLock.unlock();
         }
         queue(o, DomainEventType.STARTED, 0); // StartedDetail.BOOTED
     }
 
+    /**
+     * Refuses, at define, what the simulated host can never hold: more vcpus than a Xen domain may have, or
+     * more memory than the host has ({@code VIR_ERR_CONFIG_UNSUPPORTED}, as libvirt's validation of a
+     * definition the hypervisor cannot run).
+     */
+    private void checkFitsHost(DomainDefinition def) {
+        XlHostConfig cfg;
+        listLock.lock();
+        try {
+            cfg = hostConfig;
+        } finally {
+            listLock.unlock();
+        }
+        if (cfg == null) {
+            cfg = XlHostConfig.defaults();
+        }
+        if (def.vcpus() > cfg.maxVcpus()) {
+            throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, "domain '" + DomainXml.cut(def.name())
+                    + "': " + def.vcpus() + " vcpus is more than the host's limit of " + cfg.maxVcpus()
+                    + " per domain");
+        }
+        if (def.memoryKiB() > cfg.hostMemoryMiB() * 1024) {
+            throw new DriverException(ErrorNumber.VIR_ERR_CONFIG_UNSUPPORTED, "domain '" + DomainXml.cut(def.name())
+                    + "': " + def.memoryKiB() + " KiB of memory is more than the host has (" + cfg.hostMemoryMiB()
+                    + " MiB)");
+        }
+    }
+
+    /**
+     * Takes {@code kib} of the host's free memory for a domain being started; none left is libvirt's libxl
+     * driver's answer, {@code VIR_ERR_INTERNAL_ERROR} "libxenlight failed to get free memory".
+     */
+    private void reserveMemory(String name, long kib) {
+        listLock.lock();
+        try {
+            long total = hostConfig.hostMemoryMiB() * 1024;
+            if (usedMemoryKiB + kib > total) {
+                throw new DriverException(ErrorNumber.VIR_ERR_INTERNAL_ERROR, "libxenlight failed to get free memory "
+                        + "for domain '" + name + "': it needs " + kib + " KiB, the host has " + (total - usedMemoryKiB)
+                        + " KiB free of " + total);
+            }
+            usedMemoryKiB += kib;
+        } finally {
+            listLock.unlock();
+        }
+    }
+
+    private void releaseMemory(long kib) {
+        listLock.lock();
+        try {
+            usedMemoryKiB -= kib;
+        } finally {
+            listLock.unlock();
+        }
+    }
+
     void shutdown(XlDomainObj o) {
         withJob(o, () -> {
-            requireRunning(o);
+            requireRunningOrPaused(o, "shutdown");
             int domid = o.domid;
             long timeout = hostConfig.shutdownTimeoutMs();
             OperationJournal oj = opJournal;
@@ -428,8 +525,8 @@ final class XlState implements DriverState {
 
     void reboot(XlDomainObj o) {
         withJob(o, () -> {
-            requireRunning(o);
-            if (o.def.onReboot() == LifecycleAction.PRESERVE) {
+            requireRunningOrPaused(o, "reboot");
+            if (o.actions().onReboot() == LifecycleAction.PRESERVE) {
                 throw new DriverException(ErrorNumber.VIR_ERR_NO_SUPPORT,
                         "on_reboot 'preserve' is not supported by the simulated host");
             }
@@ -482,16 +579,17 @@ final class XlState implements DriverState {
             rebootsDone.incrementAndGet();
             // The guest went down for reboot and the domain runs again: libvirt's libxl driver reports it as
             // a shutdown followed by a start (it destroys and re-creates; the model restarts in place).
-            if (o.def.onReboot() == LifecycleAction.DESTROY) {
+            if (o.actions().onReboot() == LifecycleAction.DESTROY) {
                 actionsApplied.incrementAndGet();
+                int id = o.domid;
                 destroyLocked(o, false);
-                queue(o, DomainEventType.STOPPED, StoppedDetail.SHUTDOWN.ordinal());
+                queue(o, DomainEventType.STOPPED, StoppedDetail.SHUTDOWN.ordinal(), id);
+                dropIfTransient(o);
             } else {
                 queue(o, DomainEventType.STOPPED, StoppedDetail.SHUTDOWN.ordinal());
-                // Running again, unless paused since the restart (a suspend can take the job before this).
-                if (o.state != DomainState.VIR_DOMAIN_PAUSED) {
-                    o.state = DomainState.VIR_DOMAIN_RUNNING;
-                }
+                // Running again (a paused domain too: the guest went down and booted). No suspend can come
+                // between the restart and this: the domain refuses state changes while its reboot is in flight.
+                o.state = DomainState.VIR_DOMAIN_RUNNING;
                 queue(o, DomainEventType.STARTED, 0);
             }
         });
@@ -521,11 +619,17 @@ final class XlState implements DriverState {
         }
         cleanupLocked(o, DomainState.VIR_DOMAIN_SHUTOFF);
         if (event) {
-            queue(o, DomainEventType.STOPPED, StoppedDetail.DESTROYED.ordinal());
+            queue(o, DomainEventType.STOPPED, StoppedDetail.DESTROYED.ordinal(), domid);
+            dropIfTransient(o);
         }
     }
 
-    /** With the job held: the domain is no longer running. */
+    /**
+     * With the job held: the domain is no longer running (libvirt's {@code libxlDomainCleanup}): its id and
+     * memory are given back and its live definition dropped, so the persistent one applies from the next
+     * start. A transient domain stays in the lists: the caller removes it with {@link #dropIfTransient} after
+     * queueing its STOPPED event, or starts it again (an {@code on_*} restart keeps it, as libvirt does).
+     */
     private void cleanupLocked(XlDomainObj o, DomainState state) {
         if (o.deathWatch != null) {
             o.deathWatch.disable();
@@ -533,11 +637,8 @@ final class XlState implements DriverState {
         }
         listLock.lock();
         try {
-            byDomid.remove(o.domid);
-            if (!o.persistent) {
-                o.removed = true;
-                byName.remove(o.name);
-                byUuid.remove(o.uuid);
+            if (byDomid.remove(o.domid, o) && o.liveDef != null) {
+                usedMemoryKiB -= o.liveDef.memoryKiB();
             }
         } finally {
             listLock.unlock();
@@ -545,7 +646,28 @@ final class XlState implements DriverState {
         o.domid = -1;
         o.rebootsInFlight = 0;
         o.liveDisks = new ArrayList<>();
+        o.liveDef = null;
+        o.liveScript = null;
         o.state = state;
+    }
+
+    /**
+     * With the job held, after the domain's STOPPED event is queued: an inactive transient domain is gone
+     * (libvirt's {@code virDomainObjListRemove}). Removing it only now keeps a define of the same name, which
+     * must wait for the removal, from queueing its DEFINED before this life's STOPPED.
+     */
+    private void dropIfTransient(XlDomainObj o) {
+        if (o.persistent || o.isActive()) {
+            return;
+        }
+        o.removed = true;
+        listLock.lock();
+        try {
+            byName.remove(o.name, o);
+            byUuid.remove(o.uuid, o);
+        } finally {
+            listLock.unlock();
+        }
     }
 
     void suspend(XlDomainObj o) {
@@ -554,6 +676,7 @@ final class XlState implements DriverState {
             if (!o.isActive()) {
                 throw invalidState("domain is not running");
             }
+            requireNoReboot(o, "suspend");
             if (o.state == DomainState.VIR_DOMAIN_PAUSED) {
                 return; // libvirt's libxl driver: suspending a paused domain changes nothing
             }
@@ -577,6 +700,7 @@ final class XlState implements DriverState {
             if (!o.isActive()) {
                 throw invalidState("domain is not running");
             }
+            requireNoReboot(o, "resume");
             if (o.state != DomainState.VIR_DOMAIN_PAUSED) {
                 return; // libvirt's libxl driver: resuming a domain that is not paused changes nothing
             }
@@ -598,7 +722,11 @@ final class XlState implements DriverState {
             }
             queue(o, DomainEventType.UNDEFINED, 0); // UndefinedDetail.REMOVED
             if (o.isActive()) {
-                o.persistent = false; // as libvirt: a running domain becomes transient and goes when it stops
+                // As libvirt: a running domain becomes transient (its persistent definition is dropped, the live
+                // one is all it has) and goes when it stops; an on_* restart keeps it.
+                o.persistent = false;
+                o.def = o.liveDef;
+                o.script = o.liveScript;
                 return;
             }
             o.removed = true;
@@ -731,17 +859,21 @@ final class XlState implements DriverState {
                 return; // an event of an earlier life of this domain
             }
             libxlEvents.incrementAndGet();
+            int id = o.domid;
             if (ev.type() == LibxlEventType.DOMAIN_DEATH) {
                 cleanupLocked(o, DomainState.VIR_DOMAIN_SHUTOFF);
-                queue(o, DomainEventType.STOPPED, StoppedDetail.DESTROYED.ordinal());
+                queue(o, DomainEventType.STOPPED, StoppedDetail.DESTROYED.ordinal(), id);
+                dropIfTransient(o);
                 return;
             }
+            // The actions of the definition the domain runs with, not of a redefinition made since it started.
+            DomainDefinition live = o.actions();
             LifecycleAction action;
             StoppedDetail detail;
             DomainState state;
             switch (ev.shutdownReason()) {
                 case POWEROFF -> {
-                    action = o.def.onPoweroff();
+                    action = live.onPoweroff();
                     detail = StoppedDetail.SHUTDOWN;
                     state = DomainState.VIR_DOMAIN_SHUTOFF;
                 }
@@ -749,12 +881,12 @@ final class XlState implements DriverState {
                     if (o.rebootsInFlight > 0) {
                         return; // the reboot operation restarts it and reports it when done
                     }
-                    action = o.def.onReboot();
+                    action = live.onReboot();
                     detail = StoppedDetail.SHUTDOWN;
                     state = DomainState.VIR_DOMAIN_SHUTOFF;
                 }
                 case CRASH -> {
-                    action = o.def.onCrash();
+                    action = live.onCrash();
                     detail = StoppedDetail.CRASHED;
                     state = DomainState.VIR_DOMAIN_CRASHED;
                 }
@@ -769,20 +901,24 @@ final class XlState implements DriverState {
             switch (action) {
                 case DESTROY, COREDUMP_DESTROY -> {
                     destroyLocked(o, false);
-                    queue(o, DomainEventType.STOPPED, detail.ordinal());
+                    queue(o, DomainEventType.STOPPED, detail.ordinal(), id);
+                    dropIfTransient(o);
                 }
                 case RESTART, RESTART_RENAME, COREDUMP_RESTART -> {
+                    // As libvirt's libxlDomainShutdownHandleRestart: destroyed, cleaned up and started again from
+                    // the persistent definition; a transient domain stays listed and reachable throughout.
                     destroyLocked(o, false);
-                    queue(o, DomainEventType.STOPPED, detail.ordinal());
+                    queue(o, DomainEventType.STOPPED, detail.ordinal(), id);
                     try {
                         startLocked(o);
                     } catch (DriverException e) {
                         log.error("failed to restart domain '{}': {}", o.name, e.getMessage());
+                        dropIfTransient(o);
                     }
                 }
                 case PRESERVE -> {
                     o.state = state; // left shut down (or crashed), holding its domid, until destroyed
-                    queue(o, DomainEventType.STOPPED, detail.ordinal());
+                    queue(o, DomainEventType.STOPPED, detail.ordinal(), id);
                 }
             }
         });
@@ -790,17 +926,32 @@ final class XlState implements DriverState {
 
     // ================================================================== events out
 
-    /** With the domain's job held: one lifecycle event to every open connection, in order. */
+    /** With the domain's job held: an event of the domain's current life (its id now). */
     private void queue(XlDomainObj o, DomainEventType type, int detail) {
+        queue(o, type, detail, o.domid);
+    }
+
+    /**
+     * With the domain's job held: one lifecycle event to every open connection, all of them in the one order
+     * of the driver ({@link #eventOrder}). {@code id} is the id of the life the event is about (for a STOPPED
+     * event, the id the domain had): the event's domain handle answers it from {@code getID()}, as libvirt's
+     * event carries the domain's id at the time the event was made.
+     */
+    private void queue(XlDomainObj o, DomainEventType type, int detail, int id) {
         o.publish(); // a listener that looks at the domain sees the state the event reports
         eventsQueued.incrementAndGet();
         DomainEvent ev = new DomainEvent(type, detail);
         EventJournal j = journal;
         if (j != null) {
-            j.produced(o.name, ev);
+            j.produced(o.name, ev); // in the domain's order (its job is held)
         }
-        for (XlConnect c : connections) {
-            c.queueEvent(o, ev);
+        eventOrder.lock();
+        try {
+            for (XlConnect c : connections) {
+                c.queueEvent(o, ev, id);
+            }
+        } finally {
+            eventOrder.unlock();
         }
     }
 
@@ -813,9 +964,26 @@ final class XlState implements DriverState {
         }
     }
 
-    private static void requireRunning(XlDomainObj o) {
-        if (!o.isActive() || o.state != DomainState.VIR_DOMAIN_RUNNING) {
+    /**
+     * Shutdown and reboot, as libvirt's libxl driver: an active domain is asked whether it runs or is paused
+     * (libxl writes the request; a paused guest answers it). A preserved shut-down or crashed domain is not.
+     */
+    private static void requireRunningOrPaused(XlDomainObj o, String what) {
+        if (!o.isActive() || o.state != DomainState.VIR_DOMAIN_RUNNING && o.state != DomainState.VIR_DOMAIN_PAUSED) {
             throw invalidState("domain is not running");
+        }
+        requireNoReboot(o, what);
+    }
+
+    /**
+     * libvirt's job model for the one asynchronous state change here: while a reboot operation of this life is in
+     * flight (libxl restarts the guest in place and the driver reports it when it completes), a conflicting state
+     * change (shutdown, reboot, suspend, resume) is refused instead of being applied between the restart and its
+     * report, which would make the events contradict the state. Destroy is allowed: it aborts the reboot.
+     */
+    private static void requireNoReboot(XlDomainObj o, String what) {
+        if (o.rebootsInFlight > 0) {
+            throw invalidState("cannot " + what + " domain '" + o.name + "' while its reboot is in progress");
         }
     }
 

@@ -194,7 +194,7 @@ public final class LibxlDomains implements AutoCloseable {
      * shut down (watching {@code @releaseDomain}). Completes with 0 when it has shut down (for any reason),
      * TIMEDOUT if it has not by then, DOMAIN_DESTROYED if it went away meanwhile.
      *
-     * @throws LibxlException DOMAIN_NOTFOUND for an unknown domid; INVAL if the domain is not running or
+     * @throws LibxlException DOMAIN_NOTFOUND for an unknown domid; INVAL if the domain is not running (or paused) or
      *                        {@code timeoutMs < 0}
      */
     public Ao shutdown(int domid, long timeoutMs, AoHow how) {
@@ -434,7 +434,8 @@ public final class LibxlDomains implements AutoCloseable {
         String what = kind == OpKind.REBOOT ? "reboot" : "shutdown";
         Ao ao = ctx.withLock(() -> {
             DomainInfo info = requireDomain(domid, what);
-            requireState(info, what, DomainState.RUNNING);
+            // As libxl: the request is written for a paused guest too (it answers when it runs).
+            requireState(info, what, DomainState.RUNNING, DomainState.PAUSED);
             Ao a = begin(kind, domid, how);
             index(a);
             try {
