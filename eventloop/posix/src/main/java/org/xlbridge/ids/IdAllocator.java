@@ -128,6 +128,18 @@ public final class IdAllocator {
         return new IdAllocator(name, first, last, quarantineFor(last));
     }
 
+    /**
+     * An allocator of ids {@code 1..lastId} (a space smaller than an int's, e.g. Xen's domids) with the
+     * quarantine for its size; the test-and-soak seam may shrink the space further (its
+     * {@value #LAST_PROPERTY} caps {@code lastId}) and start the cursor elsewhere ({@value #FIRST_PROPERTY},
+     * used if it lies in the space).
+     */
+    public static IdAllocator configured(String name, int lastId) {
+        int last = Math.min(lastId, property(LAST_PROPERTY, Integer.MAX_VALUE));
+        int first = property(FIRST_PROPERTY, 1);
+        return new IdAllocator(name, first >= 1 && first <= last ? first : 1, last, quarantineFor(last));
+    }
+
     /** The last id of the space {@link #configured} would use now. */
     public static int configuredLastId() {
         return property(LAST_PROPERTY, Integer.MAX_VALUE);
