@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -16,6 +17,7 @@ import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.libvirt.LibvirtEventImpl;
 import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
 import org.xlbridge.host.IdAuditLoop;
+import org.xlbridge.ids.IdAllocator;
 import org.xlbridge.libvirtd.PrivateLibvirtd;
 import org.xlbridge.libxl.DeregistrationProtocol;
 import org.xlbridge.race.LoopQuiet;
@@ -67,6 +69,25 @@ public final class SoakRunner {
      *                               the private libvirtd cannot start); nothing is left running then
      */
     public SoakReport run() throws InterruptedException {
+        // Wrap mode: the id seam is read when the loops and simulated hosts are made, all of them below.
+        String seamBefore = System.getProperty(IdAllocator.LAST_PROPERTY);
+        if (options.idSpace() > 0) {
+            System.setProperty(IdAllocator.LAST_PROPERTY, Integer.toString(options.idSpace()));
+        }
+        try {
+            return runWithSeam();
+        } finally {
+            if (options.idSpace() > 0) {
+                if (seamBefore == null) {
+                    System.clearProperty(IdAllocator.LAST_PROPERTY);
+                } else {
+                    System.setProperty(IdAllocator.LAST_PROPERTY, seamBefore);
+                }
+            }
+        }
+    }
+
+    private SoakReport runWithSeam() throws InterruptedException {
         FaultLedger ledger = new FaultLedger();
         FaultPlan plan = options.faults();
         long seed = options.seed();
@@ -158,6 +179,7 @@ public final class SoakRunner {
             w.stop();
         }
         List<SoakReport.WorkloadSummary> summaries = new ArrayList<>();
+        SoakReport.Wraps wraps = SoakReport.Wraps.NONE;
         long operations = 0;
         EventLoopStats quiet;
         try {
@@ -181,6 +203,10 @@ public final class SoakRunner {
                 notes.add("the loop still held registrations after every workload closed: " + quiet);
             }
             violations.merge("I8", loop.reusedIds(), Long::sum);
+            if (loop.reusedIds() > 0) {
+                notes.add("I8: " + loop.lastReuse());
+            }
+            wraps = countWraps(loop, workloads);
         } finally {
             // whatever happened above, nothing is left running: workloads (idempotent), loop, daemon
             for (Workload w : workloads) {
@@ -193,14 +219,6 @@ public final class SoakRunner {
             }
         }
         long callbackFailures = quiet.callbackFailures();
-        long timerIds = loop.highestTimerId();
-        if (timerIds > 0 && durationMs > 0) {
-            // ids are ints and never reused (I8): how long this load could run before add* must refuse
-            double perSecond = timerIds * 1000.0 / durationMs;
-            notes.add(String.format("the loop handed out %,d timer ids and %,d watch ids (%,.0f timer ids/s: the"
-                    + " int id space lasts %.1f days at this rate, then addTimeout fails with a clear error)",
-                    timerIds, loop.highestWatchId(), perSecond, Integer.MAX_VALUE / perSecond / 86_400));
-        }
         notes.add(String.format("the loop dispatched %,d callbacks, %,d of which threw (injected: %,d)",
                 quiet.dispatches(), callbackFailures, ledger.counts(FaultKind.CALLBACK_THROW).injected()));
         if (Sampler.explicitGcWeakened()) {
@@ -224,7 +242,7 @@ public final class SoakRunner {
         List<SoakSample> samples = sampler.samples();
         List<LeakVerdict> verdicts = LeakVerdict.judge(samples, options.warmup());
         SoakReport report = SoakReport.of(settings(), durationMs, operations, violations, ledger, plan, verdicts,
-                samples, summaries, List.of(), notes);
+                samples, summaries, List.of(), notes).withWraps(wraps);
         for (String f : failures) {
             report = report.withFailure(f);
         }
@@ -237,6 +255,20 @@ public final class SoakRunner {
             }
         }
         return report;
+    }
+
+    /** How often each int id counter wrapped: the loop's timer and watch ids, and the workloads' own. */
+    private static SoakReport.Wraps countWraps(IdAuditLoop loop, List<Workload> workloads) {
+        Map<String, Long> wraps = new LinkedHashMap<>();
+        wraps.put("timerIds", loop.timerIdWraps());
+        wraps.put("watchIds", loop.watchIdWraps());
+        for (Workload w : workloads) {
+            w.counterWraps().forEach((k, n) -> wraps.merge(k, n, Long::sum));
+        }
+        Map<String, Long> handedOut = new LinkedHashMap<>();
+        handedOut.put("timerIds", loop.timerIdsHandedOut());
+        handedOut.put("watchIds", loop.watchIdsHandedOut());
+        return new SoakReport.Wraps(IdAllocator.configuredLastId(), wraps, handedOut);
     }
 
     private PrivateLibvirtd startDaemon() throws IOException {
