@@ -22,8 +22,8 @@ import org.xlbridge.ids.IdReuseAudit;
  * <p>Locking: the two audits are thread-safe (their own monitors); nothing else is shared.
  */
 public final class IdAuditLoop extends ForwardingEventLoop implements IdWraps {
-    private final IdReuseAudit timerIds = IdReuseAudit.forLoopIds();
-    private final IdReuseAudit watchIds = IdReuseAudit.forLoopIds();
+    private final IdReuseAudit timerIds = IdReuseAudit.forLoopIds("timer");
+    private final IdReuseAudit watchIds = IdReuseAudit.forLoopIds("watch");
 
     public IdAuditLoop(EventLoop inner) {
         super(inner);

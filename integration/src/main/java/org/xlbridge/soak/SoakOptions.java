@@ -68,6 +68,10 @@ public record SoakOptions(LoopKind loop, DeregistrationProtocol protocol, Durati
             throw new IllegalArgumentException("the libvirtd-restart fault needs --libvirt daemon (a private"
                     + " libvirtd the soak may kill); with --libvirt " + libvirt + " add --faults libvirtd-restart=off");
         }
+        if (idSpace != 0 && idSpace < 4 * xlDomains) {
+            throw new IllegalArgumentException("id space " + idSpace + " is too small for " + xlDomains + " domains:"
+                    + " give at least " + 4 * xlDomains + " (every domain live at once plus a quarter in quarantine)");
+        }
         if (idSpace != 0 && idSpace < MIN_ID_SPACE) {
             throw new IllegalArgumentException("id space must be 0 (the real spaces) or at least " + MIN_ID_SPACE
                     + " (room for the live registrations and a quarter of it in quarantine), got " + idSpace);

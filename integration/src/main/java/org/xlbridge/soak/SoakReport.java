@@ -19,8 +19,8 @@ import java.util.Map;
  * {@code command, loop, protocol, durationMs, violations, result}) plus {@code operations},
  * {@code faults = {kind: {injected, recovered, failedOperations}}}, {@code leaks = {series: "flat" |
  * "growing" | "unchecked"}}, {@code samples}, {@code workloads}, {@code plots}, {@code notes}, and
- * {@code idWraps = {idSpace, timerIds, watchIds, domids}} (how often each int id counter wrapped to 1) with
- * {@code idsHandedOut}.
+ * {@code idWraps = {timerIds, watchIds, domids}} (how often each int id counter wrapped to 1) with
+ * {@code idSpaces} (each counter's last id) and {@code idsHandedOut}.
  *
  * <p>Result: PASS iff no invariant was violated and no series grew. An unchecked series (too few samples
  * after warm-up, or not measured) does not fail the run, but it is not "flat" either: the JSON says
@@ -89,15 +89,17 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
     /**
      * The int counters' wraps: how often each wrapped from its last id to 1 during the run.
      *
-     * @param idSpace   the last id of the loops' id space in force (2,147,483,647 unless wrap mode shrank it)
+     * @param spaces    the last id of each counter's space (2,147,483,647 for the loops' ids, 32,751 for
+     *                  domids, unless wrap mode shrank them)
      * @param wraps     wraps by counter ({@code timerIds}, {@code watchIds}, {@code domids}); -1: not known
      * @param handedOut ids handed out by counter, where counted
      */
-    public record Wraps(int idSpace, Map<String, Long> wraps, Map<String, Long> handedOut) {
+    public record Wraps(Map<String, Long> spaces, Map<String, Long> wraps, Map<String, Long> handedOut) {
         /** No counters reported. */
-        public static final Wraps NONE = new Wraps(Integer.MAX_VALUE, Map.of(), Map.of());
+        public static final Wraps NONE = new Wraps(Map.of(), Map.of(), Map.of());
 
         public Wraps {
+            spaces = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(spaces));
             wraps = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(wraps));
             handedOut = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(handedOut));
         }
@@ -217,13 +219,15 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
             sb.append("GROWING: ").append(v.message()).append('\n');
         }
         if (!wraps.wraps().isEmpty()) {
-            sb.append(String.format(Locale.ROOT, "%nid wraps (ids 1..%,d):", wraps.idSpace()));
+            sb.append(String.format(Locale.ROOT, "%nid wraps:"));
             wraps.wraps().forEach((k, n) -> {
                 Long given = wraps.handedOut().get(k);
-                sb.append(' ').append(k).append('=').append(n);
+                Long space = wraps.spaces().get(k);
+                sb.append(' ').append(k).append('=').append(n).append(" (");
                 if (given != null) {
-                    sb.append(String.format(Locale.ROOT, " (%,d handed out)", given));
+                    sb.append(String.format(Locale.ROOT, "%,d handed out, ", given));
                 }
+                sb.append(space != null ? String.format(Locale.ROOT, "ids 1..%,d)", space) : "space unknown)");
             });
             sb.append('\n');
         }
@@ -280,8 +284,9 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
             v.put(k, violations.getOrDefault(k, 0L));
         }
         ObjectNode ids = root.putObject("idWraps");
-        ids.put("idSpace", wraps.idSpace());
         wraps.wraps().forEach(ids::put);
+        ObjectNode spaces = root.putObject("idSpaces");
+        wraps.spaces().forEach(spaces::put);
         ObjectNode given = root.putObject("idsHandedOut");
         wraps.handedOut().forEach(given::put);
         ObjectNode f = root.putObject("faults");

@@ -18,6 +18,7 @@ import org.xlbridge.eventloop.libvirt.LibvirtEventImpl;
 import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
 import org.xlbridge.host.IdAuditLoop;
 import org.xlbridge.ids.IdAllocator;
+import org.xlbridge.xen.SimHost;
 import org.xlbridge.libvirtd.PrivateLibvirtd;
 import org.xlbridge.libxl.DeregistrationProtocol;
 import org.xlbridge.race.LoopQuiet;
@@ -70,21 +71,44 @@ public final class SoakRunner {
      */
     public SoakReport run() throws InterruptedException {
         // Wrap mode: the id seam is read when the loops and simulated hosts are made, all of them below.
-        String seamBefore = System.getProperty(IdAllocator.LAST_PROPERTY);
+        Map<String, String> seam = new LinkedHashMap<>();
         if (options.idSpace() > 0) {
-            System.setProperty(IdAllocator.LAST_PROPERTY, Integer.toString(options.idSpace()));
+            seam.put(IdAllocator.LAST_PROPERTY, Integer.toString(options.idSpace()));
+            seam.put(IdAllocator.LAST_PROPERTY + ".watch", Integer.toString(watchSpace(options.idSpace())));
+            seam.put(IdAllocator.LAST_PROPERTY + ".domid", Integer.toString(domidSpace(options)));
         }
+        Map<String, String> before = new LinkedHashMap<>();
+        seam.forEach((k, v) -> {
+            before.put(k, System.getProperty(k));
+            System.setProperty(k, v);
+        });
         try {
             return runWithSeam();
         } finally {
-            if (options.idSpace() > 0) {
-                if (seamBefore == null) {
-                    System.clearProperty(IdAllocator.LAST_PROPERTY);
+            before.forEach((k, v) -> {
+                if (v == null) {
+                    System.clearProperty(k);
                 } else {
-                    System.setProperty(IdAllocator.LAST_PROPERTY, seamBefore);
+                    System.setProperty(k, v);
                 }
-            }
+            });
         }
+    }
+
+    /**
+     * Wrap mode's watch id space: handles come and go far more rarely than timers (a few a minute), so
+     * their space is a sixteenth of the timers' (at least 256) and the id churn drives them round it.
+     */
+    static int watchSpace(int idSpace) {
+        return Math.max(256, idSpace / 16);
+    }
+
+    /**
+     * Wrap mode's domid space: room for every simulated domain live at once and a quarter of the space in
+     * quarantine (four times the domains, at least 256), at most the id space and Xen's 32,751.
+     */
+    static int domidSpace(SoakOptions options) {
+        return Math.min(Math.min(options.idSpace(), SimHost.LAST_DOMID), Math.max(256, 4 * options.xlDomains()));
     }
 
     private SoakReport runWithSeam() throws InterruptedException {
@@ -134,6 +158,9 @@ public final class SoakRunner {
                 workloads.add(new RaceWorkload(new ThrowingCallbacksLoop(loop, plan, ledger,
                         new SplittableRandom(seed * 31 + 1)), options.protocol(), options.raceWorkers(), seed, plan,
                         ledger));
+            }
+            if (options.idSpace() > 0) {
+                workloads.add(new IdChurnWorkload(loop));
             }
             for (Function<EventLoop, Workload> f : extra) {
                 workloads.add(f.apply(loop));
@@ -268,7 +295,11 @@ public final class SoakRunner {
         Map<String, Long> handedOut = new LinkedHashMap<>();
         handedOut.put("timerIds", loop.timerIdsHandedOut());
         handedOut.put("watchIds", loop.watchIdsHandedOut());
-        return new SoakReport.Wraps(IdAllocator.configuredLastId(), wraps, handedOut);
+        Map<String, Long> spaces = new LinkedHashMap<>();
+        spaces.put("timerIds", (long) IdAllocator.configuredLastId("timer"));
+        spaces.put("watchIds", (long) IdAllocator.configuredLastId("watch"));
+        spaces.put("domids", (long) Math.min(SimHost.LAST_DOMID, IdAllocator.configuredLastId("domid")));
+        return new SoakReport.Wraps(spaces, wraps, handedOut);
     }
 
     private PrivateLibvirtd startDaemon() throws IOException {

@@ -36,8 +36,9 @@ import java.util.Objects;
  *
  * <p>The seam for tests and soaks: {@link #configured(String)} reads the system properties
  * {@value #FIRST_PROPERTY} (the first id the cursor hands out, default 1) and {@value #LAST_PROPERTY}
- * (the end of the id space, default {@link Integer#MAX_VALUE}), so a run can start a counter just below
- * its end or shrink the space and wrap many times in seconds. Nothing in production sets them.
+ * (the end of the id space, default {@link Integer#MAX_VALUE}; {@value #LAST_PROPERTY}{@code .NAME}, e.g.
+ * {@code xlbridge.ids.last.watch}, for one kind of id only), so a run can start a counter just below its
+ * end or shrink the space and wrap many times in seconds. Nothing in production sets them.
  *
  * <p>Not thread-safe: the owner guards an allocator with its own lock.
  */
@@ -123,7 +124,7 @@ public final class IdAllocator {
      * @throws IllegalArgumentException if a property is set to something that is not a valid bound
      */
     public static IdAllocator configured(String name) {
-        int last = property(LAST_PROPERTY, Integer.MAX_VALUE);
+        int last = lastProperty(name, Integer.MAX_VALUE);
         int first = property(FIRST_PROPERTY, 1);
         return new IdAllocator(name, first, last, quarantineFor(last));
     }
@@ -135,7 +136,7 @@ public final class IdAllocator {
      * used if it lies in the space).
      */
     public static IdAllocator configured(String name, int lastId) {
-        int last = Math.min(lastId, property(LAST_PROPERTY, Integer.MAX_VALUE));
+        int last = Math.min(lastId, lastProperty(name, Integer.MAX_VALUE));
         int first = property(FIRST_PROPERTY, 1);
         return new IdAllocator(name, first >= 1 && first <= last ? first : 1, last, quarantineFor(last));
     }
@@ -145,12 +146,22 @@ public final class IdAllocator {
         return property(LAST_PROPERTY, Integer.MAX_VALUE);
     }
 
+    /** The last id of the space {@link #configured(String)} would use now for {@code name}. */
+    public static int configuredLastId(String name) {
+        return lastProperty(name, Integer.MAX_VALUE);
+    }
+
     /**
      * The quarantine for a space of {@code lastId} ids: {@link #DEFAULT_QUARANTINE} allocations, or a
      * quarter of the space if that is smaller (so a small space still has three quarters to hand out).
      */
     public static int quarantineFor(int lastId) {
         return Math.min(DEFAULT_QUARANTINE, lastId / 4);
+    }
+
+    /** {@value #LAST_PROPERTY}{@code .name} if set, else {@value #LAST_PROPERTY}, else {@code dflt}. */
+    private static int lastProperty(String name, int dflt) {
+        return property(LAST_PROPERTY + "." + name, property(LAST_PROPERTY, dflt));
     }
 
     private static int property(String key, int dflt) {

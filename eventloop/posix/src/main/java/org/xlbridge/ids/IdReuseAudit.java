@@ -43,9 +43,12 @@ public final class IdReuseAudit {
         this.quarantine = quarantine;
     }
 
-    /** An audit with the quarantine the project's loops promise for the id space in force. */
-    public static IdReuseAudit forLoopIds() {
-        return new IdReuseAudit(IdAllocator.quarantineFor(IdAllocator.configuredLastId()));
+    /**
+     * An audit with the quarantine the project's loops promise for the space in force for ids of
+     * {@code kind} ({@code "timer"}, {@code "watch"}: the names the loops give their allocators).
+     */
+    public static IdReuseAudit forLoopIds(String kind) {
+        return new IdReuseAudit(IdAllocator.quarantineFor(IdAllocator.configuredLastId(kind)));
     }
 
     /** A ticket for one registration, made before its add. */

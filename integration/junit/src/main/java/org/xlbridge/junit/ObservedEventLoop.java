@@ -46,8 +46,8 @@ final class ObservedEventLoop implements EventLoop {
     private final Map<Integer, Reg> liveTimers = new ConcurrentHashMap<>();
     private final Map<Integer, Reg> liveHandles = new ConcurrentHashMap<>();
     /** Thread-safe. I8 per kind: ids live or recently freed must not come back. */
-    private final IdReuseAudit timerIds = IdReuseAudit.forLoopIds();
-    private final IdReuseAudit handleIds = IdReuseAudit.forLoopIds();
+    private final IdReuseAudit timerIds = IdReuseAudit.forLoopIds("timer");
+    private final IdReuseAudit handleIds = IdReuseAudit.forLoopIds("watch");
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     ObservedEventLoop(EventLoop inner, DriverInvariantChecker checker, boolean turnedByTest) {
