@@ -13,7 +13,7 @@ import org.xlbridge.posix.Posix;
  * Wrap mode's id churn ({@code xlbridge soak --id-space N}): the real workloads add handles a few times a
  * minute, far too rarely to take a watch id counter round even a small space in a bounded run, so this
  * thread adds a handle (the read end of a pipe nobody writes: it never fires) and a disabled timer and
- * removes both, every half millisecond, on the soak's audited loop. Ids of every kind then wrap many
+ * removes both, every 2 ms, on the soak's audited loop. Ids of every kind then wrap many
  * times while the other workloads hold theirs live across the wraps, and the loop's I8 audit judges every
  * one. It checks nothing itself (the loop audit does); it counts its own adds and frees, and waits for
  * frees when more than {@value #MAX_UNFREED} are outstanding, so it never fills a small id space.
@@ -22,7 +22,7 @@ import org.xlbridge.posix.Posix;
  */
 final class IdChurnWorkload implements Workload {
     private static final Logger log = LoggerFactory.getLogger(IdChurnWorkload.class);
-    private static final long PERIOD_NANOS = 500_000;
+    private static final long PERIOD_NANOS = 2_000_000;
     static final int MAX_UNFREED = 64;
 
     private final EventLoop loop;

@@ -73,9 +73,12 @@ public final class IdAllocator {
     private Page[] pages = new Page[4];
     private int taken;
 
-    /** Released ids in release order with the allocation count at release: a ring. */
+    /**
+     * Released ids in release order with the allocation count at release (its low 32 bits: the
+     * quarantine is below 2^31, so an int difference measures it): a ring of 8 bytes per resting id.
+     */
     private int[] restIds = new int[16];
-    private long[] restAt = new long[16];
+    private int[] restAt = new int[16];
     private int restHead;
     private int restSize;
 
@@ -229,7 +232,7 @@ public final class IdAllocator {
             tail -= restIds.length;
         }
         restIds[tail] = id;
-        restAt[tail] = allocations;
+        restAt[tail] = (int) allocations;
         restSize++;
     }
 
@@ -302,7 +305,7 @@ public final class IdAllocator {
 
     /** Frees the released ids whose quarantine is over: release order is expiry order. */
     private void expireResting() {
-        while (restSize > 0 && allocations - restAt[restHead] >= quarantine) {
+        while (restSize > 0 && (int) allocations - restAt[restHead] >= quarantine) {
             int id = restIds[restHead];
             restHead = restHead + 1 == restIds.length ? 0 : restHead + 1;
             restSize--;
@@ -405,7 +408,7 @@ public final class IdAllocator {
     private void growRing() {
         int n = restIds.length;
         int[] ids = new int[n * 2];
-        long[] at = new long[n * 2];
+        int[] at = new int[n * 2];
         for (int i = 0; i < restSize; i++) {
             int j = (restHead + i) % n;
             ids[i] = restIds[j];
