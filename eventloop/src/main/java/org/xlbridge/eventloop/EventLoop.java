@@ -10,7 +10,9 @@ package org.xlbridge.eventloop;
  *       every N ms, first at now+N. Timers are periodic until disabled or removed.
  *       {@link #updateTimeout} re-bases: the next expiry is now+f.</li>
  *   <li>A timer never fires before its expiry. Lateness is measured and reported.</li>
- *   <li>Ids are positive, unique and never reused by one loop instance.</li>
+ *   <li>Ids are positive and never handed out again by one loop instance while live (the free callback
+ *       has not run) or recently freed (within the loop's quarantine after the free ran): I8, see
+ *       {@code docs/invariants.md}. Counters wrap to 1 at their end and skip such ids.</li>
  *   <li>{@code update*} on an unknown or removed id is a no-op; {@code remove*} returns false for it.</li>
  *   <li>Callbacks run on the loop thread with no loop lock held, and may call any method, including
  *       removing their own registration.</li>
@@ -54,7 +56,7 @@ public interface EventLoop extends AutoCloseable {
     /**
      * Watches {@code fd} for {@code events} (a mask of {@link HandleEvents} bits).
      *
-     * @return the watch id, positive and never reused by this loop
+     * @return the watch id, positive, not handed out again while live or recently freed (I8)
      */
     int addHandle(int fd, int events, HandleCallback cb, FreeCallback ff);
 
@@ -68,7 +70,7 @@ public interface EventLoop extends AutoCloseable {
      * Adds a periodic timer.
      *
      * @param frequencyMs -1 disabled, 0 every iteration, N &gt; 0 every N ms (first at now+N)
-     * @return the timer id, positive and never reused by this loop
+     * @return the timer id, positive, not handed out again while live or recently freed (I8)
      */
     int addTimeout(int frequencyMs, TimeoutCallback cb, FreeCallback ff);
 

@@ -78,6 +78,14 @@ public final class SoakCommand implements Callable<Integer> {
             description = "where the private libvirtd and the small-heap run keep their files (default: <tmp>/xlbridge-soak)")
     Path workDir;
 
+    @Option(names = "--id-space", paramLabel = "N", defaultValue = "0",
+            description = {"wrap mode: the loops' timer and watch ids and the simulated hosts' domids run in 1..N",
+                    "(at least " + SoakOptions.MIN_ID_SPACE + ") instead of their real spaces, so the counters wrap many"
+                    + " times in a bounded run",
+                    "(months of ids in minutes); the report says how often each wrapped. 0: the real spaces"
+                    + " (default)"})
+    int idSpace;
+
     @Option(names = "--json", paramLabel = "FILE", description = "also write the report to FILE as JSON")
     Path json;
 
@@ -141,7 +149,8 @@ public final class SoakCommand implements Callable<Integer> {
         return new SoakOptions(LoopKind.parse(loop), DriverConfig.parseProtocol(protocol), d, operations,
                 Durations.parse(sample), w, plan, seed, raceWorkers, xlClients, xlDomains,
                 libvirtClients, libvirt.trim(), plots.equalsIgnoreCase("none") ? null : Path.of(plots),
-                workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"), "xlbridge-soak"));
+                workDir != null ? workDir : Path.of(System.getProperty("java.io.tmpdir"), "xlbridge-soak"),
+                idSpace);
     }
 
     /** A sixth of the run, at least 5 s and at most 60 s; 60 s for a run bounded by operations. */

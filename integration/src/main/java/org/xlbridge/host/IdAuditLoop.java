@@ -1,25 +1,29 @@
 package org.xlbridge.host;
 
-import java.util.concurrent.atomic.AtomicLong;
 import org.xlbridge.eventloop.EventLoop;
-import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.ForwardingEventLoop;
+import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
+import org.xlbridge.eventloop.IdWraps;
 import org.xlbridge.eventloop.TimeoutCallback;
-import org.xlbridge.race.IdWindow;
+import org.xlbridge.ids.IdReuseAudit;
 
 /**
- * A pass-through {@link EventLoop} that checks SPEC I8 for {@code xlbridge host} and {@code xlbridge soak}:
- * every id the loop hands out must be new. Everything else goes to the wrapped loop unchanged (callbacks
- * run where it runs them). Registered as libvirt's event implementation, it sees libvirt's ids too.
- * Memory stays bounded over millions of ids ({@link IdWindow}).
+ * A pass-through {@link EventLoop} that checks I8 for {@code xlbridge host} and {@code xlbridge soak}: no
+ * id is handed out again while it is live (its free callback has not run) or within the loops' quarantine
+ * after its free ran (see {@code docs/invariants.md}). It sees every add and, through a wrapper around the
+ * free callback, every free. Everything else goes to the wrapped loop unchanged (callbacks run where it
+ * runs them). Registered as libvirt's event implementation, it sees libvirt's ids too. Memory: the live
+ * ids plus the ids freed within the last quarantine of adds ({@link IdReuseAudit}).
  *
- * <p>Locking: {@link #timerIds} and {@link #watchIds} are guarded by their own monitors; the counter is atomic.
+ * <p>A registration added with no free callback gets one here (to see the free), so the wrapped loop
+ * counts its free as pending until it ran.
+ *
+ * <p>Locking: the two audits are thread-safe (their own monitors); nothing else is shared.
  */
-public final class IdAuditLoop extends ForwardingEventLoop {
-    private final IdWindow timerIds = new IdWindow();
-    private final IdWindow watchIds = new IdWindow();
-    private final AtomicLong reused = new AtomicLong();
+public final class IdAuditLoop extends ForwardingEventLoop implements IdWraps {
+    private final IdReuseAudit timerIds = IdReuseAudit.forLoopIds("timer");
+    private final IdReuseAudit watchIds = IdReuseAudit.forLoopIds("watch");
 
     public IdAuditLoop(EventLoop inner) {
         super(inner);
@@ -30,44 +34,64 @@ public final class IdAuditLoop extends ForwardingEventLoop {
         return delegate();
     }
 
-    /** Ids handed out twice so far (I8). */
+    /** Ids handed out again while live or recently freed so far (I8). */
     public long reusedIds() {
-        return reused.get();
+        return timerIds.reuses() + watchIds.reuses();
     }
 
-    /** The largest timer id the loop handed out so far (ids are never reused: see I8). */
-    public long highestTimerId() {
-        synchronized (timerIds) {
-            return timerIds.max();
-        }
+    /** The last reuse seen, described, or null. */
+    public String lastReuse() {
+        String t = timerIds.lastReuse();
+        return t != null ? "timer " + t : watchIds.lastReuse() != null ? "watch " + watchIds.lastReuse() : null;
     }
 
-    /** The largest watch (handle) id the loop handed out so far. */
-    public long highestWatchId() {
-        synchronized (watchIds) {
-            return watchIds.max();
-        }
+    /** Timer ids the loop handed out so far. */
+    public long timerIdsHandedOut() {
+        return timerIds.adds();
     }
 
-    private void record(IdWindow seen, int id) {
-        synchronized (seen) {
-            if (!seen.add(id)) {
-                reused.incrementAndGet();
+    /** Watch (handle) ids the loop handed out so far. */
+    public long watchIdsHandedOut() {
+        return watchIds.adds();
+    }
+
+    /** Times the wrapped loop's timer id counter wrapped (-1 if it does not say). */
+    @Override
+    public long timerIdWraps() {
+        return IdWraps.of(delegate())[0];
+    }
+
+    /** Times the wrapped loop's watch id counter wrapped (-1 if it does not say). */
+    @Override
+    public long watchIdWraps() {
+        return IdWraps.of(delegate())[1];
+    }
+
+    private static FreeCallback seeing(IdReuseAudit audit, IdReuseAudit.Ticket ticket, FreeCallback ff) {
+        return () -> {
+            try {
+                if (ff != null) {
+                    ff.free();
+                }
+            } finally {
+                audit.freed(ticket);
             }
-        }
+        };
     }
 
     @Override
     public int addHandle(int fd, int events, HandleCallback cb, FreeCallback ff) {
-        int id = super.addHandle(fd, events, cb, ff);
-        record(watchIds, id);
+        IdReuseAudit.Ticket ticket = watchIds.ticket();
+        int id = super.addHandle(fd, events, cb, seeing(watchIds, ticket, ff));
+        watchIds.added(ticket, id);
         return id;
     }
 
     @Override
     public int addTimeout(int frequencyMs, TimeoutCallback cb, FreeCallback ff) {
-        int id = super.addTimeout(frequencyMs, cb, ff);
-        record(timerIds, id);
+        IdReuseAudit.Ticket ticket = timerIds.ticket();
+        int id = super.addTimeout(frequencyMs, cb, seeing(timerIds, ticket, ff));
+        timerIds.added(ticket, id);
         return id;
     }
 

@@ -9,7 +9,7 @@ public enum Invariant {
     I5("liveness: every finite timeout fires or is deregistered"),
     I6("no reentrancy: occurred* from a hook throws"),
     I7("under ASAP_MODIFY, timeoutDeregister is never called"),
-    I8("loop ids are never reused"),
+    I8("loop ids are not reused while live or recently freed"),
     I9("events exact: each lifecycle event a domain operation causes reaches the listener once, in order, on the loop thread"),
     /**
      * Counted by the asynchronous driver operations that exist; {@code race} runs none, so it reports 0

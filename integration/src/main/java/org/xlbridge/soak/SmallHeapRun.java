@@ -93,6 +93,10 @@ final class SmallHeapRun {
         cmd.add(dir.toAbsolutePath().toString());
         cmd.add("--json");
         cmd.add(json.toString());
+        if (parent.idSpace() > 0) {
+            cmd.add("--id-space");
+            cmd.add(Integer.toString(parent.idSpace()));
+        }
         return cmd;
     }
 

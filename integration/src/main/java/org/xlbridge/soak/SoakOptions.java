@@ -3,6 +3,7 @@ package org.xlbridge.soak;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.xlbridge.driver.LoopKind;
+import org.xlbridge.ids.IdAllocator;
 import org.xlbridge.libxl.DeregistrationProtocol;
 
 /**
@@ -25,10 +26,14 @@ import org.xlbridge.libxl.DeregistrationProtocol;
  *                        on (e.g. {@code test:///default})
  * @param plots           directory for the PNG plots, or null for none
  * @param workDir         where the private libvirtd and the small-heap child keep their files
+ * @param idSpace         0: the real id spaces; otherwise wrap mode: the loops' timer and watch ids and the
+ *                        simulated hosts' domids run in {@code 1..idSpace} (the id seam,
+ *                        {@link IdAllocator#LAST_PROPERTY}), so the counters wrap many times in a bounded run
  */
 public record SoakOptions(LoopKind loop, DeregistrationProtocol protocol, Duration duration, long operations,
                           Duration sample, Duration warmup, FaultPlan faults, long seed, int raceWorkers,
-                          int xlClients, int xlDomains, int libvirtClients, String libvirt, Path plots, Path workDir) {
+                          int xlClients, int xlDomains, int libvirtClients, String libvirt, Path plots, Path workDir,
+                          int idSpace) {
     /** The private-daemon mode of {@link #libvirt}. */
     public static final String DAEMON = "daemon";
     /** No libvirt clients. */
@@ -63,8 +68,19 @@ public record SoakOptions(LoopKind loop, DeregistrationProtocol protocol, Durati
             throw new IllegalArgumentException("the libvirtd-restart fault needs --libvirt daemon (a private"
                     + " libvirtd the soak may kill); with --libvirt " + libvirt + " add --faults libvirtd-restart=off");
         }
+        if (idSpace != 0 && idSpace < 4 * xlDomains) {
+            throw new IllegalArgumentException("id space " + idSpace + " is too small for " + xlDomains + " domains:"
+                    + " give at least " + 4 * xlDomains + " (every domain live at once plus a quarter in quarantine)");
+        }
+        if (idSpace != 0 && idSpace < MIN_ID_SPACE) {
+            throw new IllegalArgumentException("id space must be 0 (the real spaces) or at least " + MIN_ID_SPACE
+                    + " (room for the live registrations and a quarter of it in quarantine), got " + idSpace);
+        }
         loop = loop.resolve();
     }
+
+    /** The smallest id space of wrap mode. */
+    public static final int MIN_ID_SPACE = 1024;
 
     private static void check(String what, int value, int min, int max) {
         if (value < min || value > max) {

@@ -18,7 +18,9 @@ import java.util.Map;
  * The result of {@code xlbridge soak}: a table for people and the same figures as JSON (SPEC Reports:
  * {@code command, loop, protocol, durationMs, violations, result}) plus {@code operations},
  * {@code faults = {kind: {injected, recovered, failedOperations}}}, {@code leaks = {series: "flat" |
- * "growing" | "unchecked"}}, {@code samples}, {@code workloads}, {@code plots} and {@code notes}.
+ * "growing" | "unchecked"}}, {@code samples}, {@code workloads}, {@code plots}, {@code notes}, and
+ * {@code idWraps = {timerIds, watchIds, domids}} (how often each int id counter wrapped to 1) with
+ * {@code idSpaces} (each counter's last id) and {@code idsHandedOut}.
  *
  * <p>Result: PASS iff no invariant was violated and no series grew. An unchecked series (too few samples
  * after warm-up, or not measured) does not fail the run, but it is not "flat" either: the JSON says
@@ -36,10 +38,12 @@ import java.util.Map;
  * @param notes      anything a reader must know (a fault kind never injected, a weakened System.gc() ...)
  * @param failures   what failed the run besides violations and growing series (the small-heap child run
  *                   failing, plots that could not be written); empty when nothing did
+ * @param wraps      the int id counters' wraps ({@link Wraps#NONE} when not counted)
  */
 public record SoakReport(Settings settings, long durationMs, long operations, Map<String, Long> violations,
         Map<FaultKind, FaultLedger.Counts> faults, List<LeakVerdict> leaks, List<SoakSample> samples,
-        List<WorkloadSummary> workloads, List<Path> plots, List<String> notes, List<String> failures) {
+        List<WorkloadSummary> workloads, List<Path> plots, List<String> notes, List<String> failures,
+        Wraps wraps) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -82,10 +86,29 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
         }
     }
 
+    /**
+     * The int counters' wraps: how often each wrapped from its last id to 1 during the run.
+     *
+     * @param spaces    the last id of each counter's space (2,147,483,647 for the loops' ids, 32,751 for
+     *                  domids, unless wrap mode shrank them)
+     * @param wraps     wraps by counter ({@code timerIds}, {@code watchIds}, {@code domids}); -1: not known
+     * @param handedOut ids handed out by counter, where counted
+     */
+    public record Wraps(Map<String, Long> spaces, Map<String, Long> wraps, Map<String, Long> handedOut) {
+        /** No counters reported. */
+        public static final Wraps NONE = new Wraps(Map.of(), Map.of(), Map.of());
+
+        public Wraps {
+            spaces = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(spaces));
+            wraps = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(wraps));
+            handedOut = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(handedOut));
+        }
+    }
+
     /** Copies the collections, so the report does not change after it is made. */
     public SoakReport {
         if (settings == null || violations == null || faults == null || leaks == null || samples == null
-                || workloads == null || plots == null || notes == null || failures == null) {
+                || workloads == null || plots == null || notes == null || failures == null || wraps == null) {
             throw new IllegalArgumentException("soak report: null argument");
         }
         violations = Map.copyOf(violations);
@@ -103,13 +126,19 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
         List<String> f = new ArrayList<>(failures);
         f.add(failure);
         return new SoakReport(settings, durationMs, operations, violations, faults, leaks, samples, workloads, plots,
-                notes, f);
+                notes, f, wraps);
     }
 
     /** This report with the plots that were written. */
     public SoakReport withPlots(List<Path> written) {
         return new SoakReport(settings, durationMs, operations, violations, faults, leaks, samples, workloads,
-                written, notes, failures);
+                written, notes, failures, wraps);
+    }
+
+    /** This report with the counters' wraps. */
+    public SoakReport withWraps(Wraps counted) {
+        return new SoakReport(settings, durationMs, operations, violations, faults, leaks, samples, workloads,
+                plots, notes, failures, counted);
     }
 
     /**
@@ -132,7 +161,7 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
             }
         }
         return new SoakReport(settings, durationMs, operations, violations, counts, leaks, samples, workloads,
-                plots, all, List.of());
+                plots, all, List.of(), Wraps.NONE);
     }
 
     /** Violations over all invariants. */
@@ -189,6 +218,19 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
         for (LeakVerdict v : growing()) {
             sb.append("GROWING: ").append(v.message()).append('\n');
         }
+        if (!wraps.wraps().isEmpty()) {
+            sb.append(String.format(Locale.ROOT, "%nid wraps:"));
+            wraps.wraps().forEach((k, n) -> {
+                Long given = wraps.handedOut().get(k);
+                Long space = wraps.spaces().get(k);
+                sb.append(' ').append(k).append('=').append(n).append(" (");
+                if (given != null) {
+                    sb.append(String.format(Locale.ROOT, "%,d handed out, ", given));
+                }
+                sb.append(space != null ? String.format(Locale.ROOT, "ids 1..%,d)", space) : "space unknown)");
+            });
+            sb.append('\n');
+        }
         sb.append("\nviolations:");
         for (String k : INVARIANTS) {
             sb.append(' ').append(k).append('=').append(violations.getOrDefault(k, 0L));
@@ -241,6 +283,12 @@ public record SoakReport(Settings settings, long durationMs, long operations, Ma
         for (String k : INVARIANTS) {
             v.put(k, violations.getOrDefault(k, 0L));
         }
+        ObjectNode ids = root.putObject("idWraps");
+        wraps.wraps().forEach(ids::put);
+        ObjectNode spaces = root.putObject("idSpaces");
+        wraps.spaces().forEach(spaces::put);
+        ObjectNode given = root.putObject("idsHandedOut");
+        wraps.handedOut().forEach(given::put);
         ObjectNode f = root.putObject("faults");
         for (Map.Entry<FaultKind, FaultLedger.Counts> e : faults.entrySet()) {
             ObjectNode k = f.putObject(e.getKey().key());

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -16,6 +17,8 @@ import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.libvirt.LibvirtEventImpl;
 import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
 import org.xlbridge.host.IdAuditLoop;
+import org.xlbridge.ids.IdAllocator;
+import org.xlbridge.xen.SimHost;
 import org.xlbridge.libvirtd.PrivateLibvirtd;
 import org.xlbridge.libxl.DeregistrationProtocol;
 import org.xlbridge.race.LoopQuiet;
@@ -67,6 +70,48 @@ public final class SoakRunner {
      *                               the private libvirtd cannot start); nothing is left running then
      */
     public SoakReport run() throws InterruptedException {
+        // Wrap mode: the id seam is read when the loops and simulated hosts are made, all of them below.
+        Map<String, String> seam = new LinkedHashMap<>();
+        if (options.idSpace() > 0) {
+            seam.put(IdAllocator.LAST_PROPERTY, Integer.toString(options.idSpace()));
+            seam.put(IdAllocator.LAST_PROPERTY + ".watch", Integer.toString(watchSpace(options.idSpace())));
+            seam.put(IdAllocator.LAST_PROPERTY + ".domid", Integer.toString(domidSpace(options)));
+        }
+        Map<String, String> before = new LinkedHashMap<>();
+        seam.forEach((k, v) -> {
+            before.put(k, System.getProperty(k));
+            System.setProperty(k, v);
+        });
+        try {
+            return runWithSeam();
+        } finally {
+            before.forEach((k, v) -> {
+                if (v == null) {
+                    System.clearProperty(k);
+                } else {
+                    System.setProperty(k, v);
+                }
+            });
+        }
+    }
+
+    /**
+     * Wrap mode's watch id space: handles come and go far more rarely than timers (a few a minute), so
+     * their space is a sixteenth of the timers' (at least 256) and the id churn drives them round it.
+     */
+    static int watchSpace(int idSpace) {
+        return Math.max(256, idSpace / 16);
+    }
+
+    /**
+     * Wrap mode's domid space: room for every simulated domain live at once and a quarter of the space in
+     * quarantine (four times the domains, at least 256), at most the id space and Xen's 32,751.
+     */
+    static int domidSpace(SoakOptions options) {
+        return Math.min(Math.min(options.idSpace(), SimHost.LAST_DOMID), Math.max(256, 4 * options.xlDomains()));
+    }
+
+    private SoakReport runWithSeam() throws InterruptedException {
         FaultLedger ledger = new FaultLedger();
         FaultPlan plan = options.faults();
         long seed = options.seed();
@@ -114,6 +159,9 @@ public final class SoakRunner {
                 workloads.add(new RaceWorkload(new ThrowingCallbacksLoop(loop, plan, ledger,
                         new SplittableRandom(seed * 31 + 1)), options.protocol(), options.raceWorkers(), seed, plan,
                         ledger));
+            }
+            if (options.idSpace() > 0) {
+                workloads.add(new IdChurnWorkload(loop));
             }
             for (Function<EventLoop, Workload> f : extra) {
                 workloads.add(f.apply(loop));
@@ -164,6 +212,7 @@ public final class SoakRunner {
             w.stop();
         }
         List<SoakReport.WorkloadSummary> summaries = new ArrayList<>();
+        SoakReport.Wraps wraps = SoakReport.Wraps.NONE;
         long operations = 0;
         EventLoopStats quiet;
         try {
@@ -187,6 +236,10 @@ public final class SoakRunner {
                 notes.add("the loop still held registrations after every workload closed: " + quiet);
             }
             violations.merge("I8", loop.reusedIds(), Long::sum);
+            if (loop.reusedIds() > 0) {
+                notes.add("I8: " + loop.lastReuse());
+            }
+            wraps = countWraps(loop, workloads);
         } finally {
             // whatever happened above, nothing is left running: workloads (idempotent), loop, daemon
             for (Workload w : workloads) {
@@ -199,14 +252,6 @@ public final class SoakRunner {
             }
         }
         long callbackFailures = quiet.callbackFailures();
-        long timerIds = loop.highestTimerId();
-        if (timerIds > 0 && durationMs > 0) {
-            // ids are ints and never reused (I8): how long this load could run before add* must refuse
-            double perSecond = timerIds * 1000.0 / durationMs;
-            notes.add(String.format("the loop handed out %,d timer ids and %,d watch ids (%,.0f timer ids/s: the"
-                    + " int id space lasts %.1f days at this rate, then addTimeout fails with a clear error)",
-                    timerIds, loop.highestWatchId(), perSecond, Integer.MAX_VALUE / perSecond / 86_400));
-        }
         notes.add(String.format("the loop dispatched %,d callbacks, %,d of which threw (injected: %,d)",
                 quiet.dispatches(), callbackFailures, ledger.counts(FaultKind.CALLBACK_THROW).injected()));
         if (Sampler.explicitGcWeakened()) {
@@ -230,7 +275,7 @@ public final class SoakRunner {
         List<SoakSample> samples = sampler.samples();
         List<LeakVerdict> verdicts = LeakVerdict.judge(samples, options.warmup());
         SoakReport report = SoakReport.of(settings(), durationMs, operations, violations, ledger, plan, verdicts,
-                samples, summaries, List.of(), notes);
+                samples, summaries, List.of(), notes).withWraps(wraps);
         for (String f : failures) {
             report = report.withFailure(f);
         }
@@ -243,6 +288,24 @@ public final class SoakRunner {
             }
         }
         return report;
+    }
+
+    /** How often each int id counter wrapped: the loop's timer and watch ids, and the workloads' own. */
+    private static SoakReport.Wraps countWraps(IdAuditLoop loop, List<Workload> workloads) {
+        Map<String, Long> wraps = new LinkedHashMap<>();
+        wraps.put("timerIds", loop.timerIdWraps());
+        wraps.put("watchIds", loop.watchIdWraps());
+        for (Workload w : workloads) {
+            w.counterWraps().forEach((k, n) -> wraps.merge(k, n, Long::sum));
+        }
+        Map<String, Long> handedOut = new LinkedHashMap<>();
+        handedOut.put("timerIds", loop.timerIdsHandedOut());
+        handedOut.put("watchIds", loop.watchIdsHandedOut());
+        Map<String, Long> spaces = new LinkedHashMap<>();
+        spaces.put("timerIds", (long) IdAllocator.configuredLastId("timer"));
+        spaces.put("watchIds", (long) IdAllocator.configuredLastId("watch"));
+        spaces.put("domids", (long) Math.min(SimHost.LAST_DOMID, IdAllocator.configuredLastId("domid")));
+        return new SoakReport.Wraps(spaces, wraps, handedOut);
     }
 
     private PrivateLibvirtd startDaemon() throws IOException {

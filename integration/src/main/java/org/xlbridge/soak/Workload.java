@@ -42,6 +42,14 @@ public interface Workload extends AutoCloseable {
         return 0;
     }
 
+    /**
+     * Wraps of the int counters the workload owns, by counter name (e.g. {@code domids}: the simulated
+     * hosts' domid counters); empty if it owns none.
+     */
+    default Map<String, Long> counterWraps() {
+        return Map.of();
+    }
+
     /** Asks the workload's threads to stop after their current step; does not wait. */
     void stop();
 

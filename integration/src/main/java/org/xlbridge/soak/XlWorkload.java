@@ -116,6 +116,8 @@ public final class XlWorkload implements Workload {
 
     private final Object genLock = new Object();
     private volatile Generation current;
+    /** Guarded by genLock. Domid wraps of the simulated hosts of closed states. */
+    private long closedDomidWraps;
     private volatile boolean stopping;
     private final CountDownLatch stopLatch = new CountDownLatch(1);
     private final List<Thread> threads = new ArrayList<>();
@@ -314,6 +316,23 @@ public final class XlWorkload implements Workload {
         }
     }
 
+    /** The domid wraps of {@code g}'s simulated host so far; 0 if it has none (any more). */
+    private static long domidWraps(Generation g) {
+        try {
+            return g.host().domidWraps();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    @Override
+    public Map<String, Long> counterWraps() {
+        synchronized (genLock) {
+            Generation g = current;
+            return Map.of("domids", closedDomidWraps + (g != null && !g.closing ? domidWraps(g) : 0));
+        }
+    }
+
     private Generation openGeneration(int number, boolean afterRestart) {
         synchronized (genLock) {
             return new Generation(number, afterRestart);
@@ -358,6 +377,7 @@ public final class XlWorkload implements Workload {
 
     /** Closes a state with whatever is pending and sums what it leaves. genLock held. */
     private void closeGeneration(Generation g) {
+        closedDomidWraps += domidWraps(g);
         g.closing = true;
         long t0 = System.nanoTime();
         g.manager.close();

@@ -22,7 +22,7 @@ import org.xlbridge.libxl.DeregistrationProtocol;
 class SoakCanFailTest {
     private static SoakOptions options(DeregistrationProtocol protocol, int xlClients, Duration run, FaultPlan faults) {
         return new SoakOptions(LoopKind.EMBEDDED, protocol, run, 0, Duration.ofMillis(250), Duration.ofSeconds(1),
-                faults, 7, 4, xlClients, 16, 1, SoakOptions.NONE, null, Path.of("target", "soak-can-fail"));
+                faults, 7, 4, xlClients, 16, 1, SoakOptions.NONE, null, Path.of("target", "soak-can-fail"), 0);
     }
 
     @Test

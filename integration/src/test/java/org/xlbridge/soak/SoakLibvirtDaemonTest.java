@@ -37,7 +37,7 @@ class SoakLibvirtDaemonTest {
                 .with(FaultKind.SMALL_HEAP, 12);
         SoakOptions options = new SoakOptions(LoopKind.EMBEDDED, DeregistrationProtocol.ASAP_MODIFY,
                 Duration.ofSeconds(60), 0, Duration.ofSeconds(1), Duration.ofSeconds(10), faults, 42, 4, 4, 64, 2,
-                SoakOptions.DAEMON, dir.resolve("plots"), dir.resolve("work"));
+                SoakOptions.DAEMON, dir.resolve("plots"), dir.resolve("work"), 0);
 
         SoakReport report = new SoakRunner(options, null).run();
         Path json = dir.resolve("soak.json");

@@ -12,6 +12,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xlbridge.ids.IdAllocator;
 
 /**
  * A simulated Xen host: the hypervisor's domains and a {@link XenStore}, with guests and device backends that
@@ -48,8 +49,18 @@ public final class SimHost implements AutoCloseable {
     private final TreeMap<Integer, Dom> domains = new TreeMap<>();
     /** Guarded by this. */
     private final Map<String, Integer> byName = new HashMap<>();
-    /** Guarded by this. */
-    private int nextDomid = 1;
+    /**
+     * The largest guest domid: one below Xen's {@code DOMID_FIRST_RESERVED} (0x7FF0; DOMID_SELF and the
+     * other special ids follow it).
+     */
+    public static final int LAST_DOMID = 0x7FEF;
+    /**
+     * Guarded by this. Domids as Xen hands them out: the next one after the last, wrapping from
+     * {@link #LAST_DOMID} to 1 and skipping live domains; like libxl's domid history, a released domid
+     * also rests for a quarter of the space's allocations before it comes back. The test-and-soak seam of
+     * {@link IdAllocator#configured(String, int)} may shrink the space.
+     */
+    private final IdAllocator domids;
     /** Guarded by this. */
     private final PriorityQueue<Scheduled> schedule = new PriorityQueue<>();
     /** Guarded by this. */
@@ -103,8 +114,14 @@ public final class SimHost implements AutoCloseable {
             throw new IllegalArgumentException("clock must not be null");
         }
         this.clock = clockNanos;
+        this.domids = IdAllocator.configured("domid", LAST_DOMID);
         store.addListener(this::onStoreChange);
         store.write("/local/domain/0/name", "Domain-0");
+    }
+
+    /** Times the domid counter wrapped from its last domid to 1. */
+    public synchronized long domidWraps() {
+        return domids.wraps();
     }
 
     /** A host on {@link System#nanoTime()} with its clock thread running. */
@@ -139,7 +156,13 @@ public final class SimHost implements AutoCloseable {
         }
         synchronized (this) {
             ensureOpen();
-            int domid = nextDomid++;
+            int domid;
+            try {
+                domid = domids.allocate();
+            } catch (IllegalStateException full) {
+                throw new XenException(XenException.Kind.NO_FREE_DOMID, "createDomain(" + name + "): "
+                        + full.getMessage());
+            }
             domains.put(domid, new Dom(domid, name, uuid, memoryKb, vcpus, script));
             byName.put(name, domid);
             return domid;
@@ -504,6 +527,7 @@ public final class SimHost implements AutoCloseable {
                 return;
             }
             byName.remove(d.name, domid);
+            domids.release(domid);
         }
         store.rm("/local/domain/" + domid);
         store.fireSpecial(RELEASE_DOMAIN);

@@ -13,7 +13,9 @@ public class XenException extends RuntimeException {
         /** A malformed path or argument (EINVAL). */
         INVALID,
         /** The xenstore connection is closed or its writer is gone (EPIPE). */
-        CONNECTION_LOST
+        CONNECTION_LOST,
+        /** Every guest domid is in use (ENOMEM, as Xen's domain create answers then). */
+        NO_FREE_DOMID
     }
 
     private final Kind kind;

@@ -18,7 +18,9 @@ import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.HandleEvents;
+import org.xlbridge.eventloop.IdWraps;
 import org.xlbridge.eventloop.TimeoutCallback;
+import org.xlbridge.ids.IdAllocator;
 import org.xlbridge.time.TimeSource;
 
 /**
@@ -37,6 +39,12 @@ import org.xlbridge.time.TimeSource;
  * reached its expiry, so it never fires early; its next expiry is its dispatch time plus its period. A
  * timer added or re-based during a pass waits for the next pass.
  *
+ * <p>Ids come from two {@link IdAllocator}s (timers, watches): they wrap to 1 after
+ * {@link Integer#MAX_VALUE} and skip every id still live or recently freed. A removed registration's id
+ * is released to its allocator only after its free callback has run (without one: at the runner's next
+ * free pass, when no callback of it can still be running), then stays unused for the allocator's
+ * quarantine; see {@code docs/eventloop.md}.
+ *
  * <p>Locking rules. One loop lock ({@link #lock}) guards all registration state: the timer queue, the
  * id tables, the handle list, the free queue, the counters and the run/poll/close flags. It is never
  * held while a {@link TimeoutCallback}, {@link HandleCallback} or {@link FreeCallback} runs, nor during
@@ -46,7 +54,7 @@ import org.xlbridge.time.TimeSource;
  * only through {@link #enterLoop()} / {@link #exitLoop()}, which take the lock, so each runner sees the
  * previous one's writes.
  */
-public class CoreEventLoop implements EventLoop {
+public class CoreEventLoop implements EventLoop, IdWraps {
     private static final Logger LOG = LoggerFactory.getLogger(CoreEventLoop.class);
     /** Callback failures: the first ten in full, then thinned out (a callback may throw millions of times). */
     private final RepeatedFailureLog callbackFailureLog = new RepeatedFailureLog(LOG, 10);
@@ -71,9 +79,11 @@ public class CoreEventLoop implements EventLoop {
     /** Removed registrations whose free has not finished (queued or running). Atomic: decremented unlocked. */
     private final AtomicInteger unfreed = new AtomicInteger();
 
-    /** Guarded by lock. The last ids handed out. */
-    private int lastTimerId;
-    private int lastWatchId;
+    /** Guarded by lock. The id counters (the test-and-soak seam of {@link IdAllocator#configured}). */
+    private final IdAllocator timerIds = IdAllocator.configured("timer");
+    private final IdAllocator watchIds = IdAllocator.configured("watch");
+    /** Guarded by lock. Removed registrations without a free callback whose id is not released yet. */
+    private final ArrayList<Registration> pendingReleases = new ArrayList<>();
     /** Guarded by lock. The handle set or an events mask changed since the poller was told. */
     private boolean handlesChanged = true;
     /** Guarded by lock. The thread running the loop (inside run/runOnce or a pass), or null. */
@@ -129,7 +139,7 @@ public class CoreEventLoop implements EventLoop {
         lock.lock();
         try {
             ensureOpen();
-            int id = nextTimerId();
+            int id = timerIds.allocate();
             TimerRegistration t = new TimerRegistration(id, cb, ff);
             queue.schedule(t, frequencyMs, now);
             timers.put(id, t);
@@ -189,7 +199,7 @@ public class CoreEventLoop implements EventLoop {
         lock.lock();
         try {
             ensureOpen();
-            int id = nextWatchId();
+            int id = watchIds.allocate();
             HandleRegistration h = new HandleRegistration(id, fd, events, cb, ff);
             handles.put(id, h);
             handleOrder.add(h);
@@ -384,6 +394,49 @@ public class CoreEventLoop implements EventLoop {
 
     // ---------------------------------------------------------------------------------------------
     // Inspection (for tests and tools)
+
+    @Override
+    public final long timerIdWraps() {
+        lock.lock();
+        try {
+            return timerIds.wraps();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public final long watchIdWraps() {
+        lock.lock();
+        try {
+            return watchIds.wraps();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Whether the timer id {@code timer} is taken: live, removed with its free not yet run, or freed less
+     * than the quarantine ago (an add cannot return it).
+     */
+    public final boolean isTimerIdTaken(int timer) {
+        lock.lock();
+        try {
+            return timerIds.isTaken(timer);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the watch id {@code watch} is taken (see {@link #isTimerIdTaken}). */
+    public final boolean isWatchIdTaken(int watch) {
+        lock.lock();
+        try {
+            return watchIds.isTaken(watch);
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /** Whether {@code timer} was added and not removed. */
     public final boolean isTimeoutLive(int timer) {
@@ -743,10 +796,20 @@ public class CoreEventLoop implements EventLoop {
         }
     }
 
-    /** Runs the queued frees; returns whether there were any. */
+    /**
+     * Runs the queued frees and releases the ids of the registrations freed (and of removed ones without
+     * a free callback: the runner is between callbacks, so none of theirs runs); returns whether there
+     * were frees.
+     */
     private boolean runPendingFrees() {
         lock.lock();
         try {
+            if (!pendingReleases.isEmpty()) {
+                for (int i = 0; i < pendingReleases.size(); i++) {
+                    releaseIdLocked(pendingReleases.get(i));
+                }
+                pendingReleases.clear();
+            }
             if (pendingFrees.isEmpty()) {
                 return false;
             }
@@ -755,21 +818,21 @@ public class CoreEventLoop implements EventLoop {
         } finally {
             lock.unlock();
         }
+        int attempted = 0;
         try {
-            for (int i = 0; i < freeBatch.size(); i++) {
-                Registration r = freeBatch.get(i);
-                freeBatch.set(i, null);
-                runFree(r);
+            while (attempted < freeBatch.size()) {
+                runFree(freeBatch.get(attempted++));
             }
         } finally {
-            // Anything not run (a fatal error escaped) goes back to the queue, in order.
+            // Ids of the frees that ran (or threw) are released; anything not run (a fatal error
+            // escaped) goes back to the queue, in order.
             lock.lock();
             try {
-                for (int i = freeBatch.size() - 1; i >= 0; i--) {
-                    Registration r = freeBatch.get(i);
-                    if (r != null) {
-                        pendingFrees.addFirst(r);
-                    }
+                for (int i = 0; i < attempted; i++) {
+                    releaseIdLocked(freeBatch.get(i));
+                }
+                for (int i = freeBatch.size() - 1; i >= attempted; i--) {
+                    pendingFrees.addFirst(freeBatch.get(i));
                 }
             } finally {
                 lock.unlock();
@@ -893,23 +956,18 @@ public class CoreEventLoop implements EventLoop {
         }
     }
 
-    private int nextTimerId() {
-        if (lastTimerId == Integer.MAX_VALUE) {
-            throw new IllegalStateException("timer ids exhausted: this loop has handed out every positive int");
-        }
-        return ++lastTimerId;
+    /** Starts the quarantine of a removed registration's id: nobody can hold it any more. */
+    private void releaseIdLocked(Registration r) {
+        (r instanceof TimerRegistration ? timerIds : watchIds).release(r.id);
     }
 
-    private int nextWatchId() {
-        if (lastWatchId == Integer.MAX_VALUE) {
-            throw new IllegalStateException("watch ids exhausted: this loop has handed out every positive int");
-        }
-        return ++lastWatchId;
-    }
-
-    /** Queues the free of a removed registration, if it has one, and wakes a blocked runner to run it. */
+    /**
+     * Queues the free of a removed registration, if it has one, and wakes a blocked runner to run it;
+     * without one, queues the release of its id for the runner's next free pass.
+     */
     private void queueFreeLocked(Registration r) {
         if (r.free == null) {
+            pendingReleases.add(r);
             return;
         }
         pendingFrees.add(r);

@@ -4,12 +4,14 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A map from the loop's ids to registrations, addressed directly rather than hashed: ids are handed out
- * in increasing order and never reused, so the live ones sit in a window that moves up over time. The
- * table is a directory of pages of 1024 slots; a lookup is two array reads, and neighbouring ids share
- * a page, so walking ids in order touches memory in order. A page is dropped once every id it can hold
- * has been issued and removed, so a long add/remove churn keeps only the pages that still hold a live
- * id (plus the directory, 4 bytes per 1024 ids ever issued).
+ * A map from the loop's ids to registrations, addressed directly rather than hashed: ids come from an
+ * {@link org.xlbridge.ids.IdAllocator}, which hands them out in increasing order until it wraps, so the
+ * live ones sit in a window that moves up over time (and starts again at 1 after a wrap). The table is a
+ * directory of pages of 1024 slots; a lookup is two array reads, and neighbouring ids share a page, so
+ * walking ids in order touches memory in order. A page is dropped once it holds no live id, unless the
+ * last id put is in it (the next ids will land there), so a long add/remove churn keeps only the pages
+ * that still hold a live id, plus the directory: 8 bytes per 1024 ids of the highest id ever put (at
+ * most 16 MiB, once a counter has covered the whole int range).
  *
  * <p>Not thread-safe: {@link PollEventLoop} guards it with its loop lock.
  *
@@ -24,8 +26,8 @@ final class IdTable<V> {
     /** liveInPage[p] counts the non-null slots of pages[p]. */
     private int[] liveInPage = new int[16];
     private int size;
-    /** The largest id ever put: pages wholly below it will never receive another id. */
-    private int highestId;
+    /** The last id put: the page it is in is kept when it empties (the next ids follow it). */
+    private int lastPutId;
 
     int size() {
         return size;
@@ -76,9 +78,7 @@ final class IdTable<V> {
             size++;
             liveInPage[p]++;
         }
-        if (id > highestId) {
-            highestId = id;
-        }
+        lastPutId = id;
         return old;
     }
 
@@ -103,7 +103,7 @@ final class IdTable<V> {
         }
         page[slot] = null;
         size--;
-        if (--liveInPage[p] == 0 && isSealed(p)) {
+        if (--liveInPage[p] == 0 && p != lastPutId >>> PAGE_BITS) {
             pages[p] = null;
         }
         return old;
@@ -124,7 +124,7 @@ final class IdTable<V> {
         }
     }
 
-    /** Removes everything and gives the memory back (the id history is kept: ids are never reused). */
+    /** Removes everything and gives the memory back. */
     void clear() {
         pages = new Object[16][];
         liveInPage = new int[16];
@@ -140,11 +140,5 @@ final class IdTable<V> {
             }
         }
         return n;
-    }
-
-    /** True when every id page {@code p} can hold is at or below the highest id issued. */
-    private boolean isSealed(int p) {
-        long lastIdOfPage = ((long) p << PAGE_BITS) + SLOT_MASK;
-        return lastIdOfPage <= highestId;
     }
 }

@@ -3,7 +3,8 @@ package org.xlbridge.eventloop.core;
 import org.xlbridge.eventloop.FreeCallback;
 
 /**
- * What timers and handles have in common: an id that is never reused, the free callback, and the
+ * What timers and handles have in common: an id (not handed out again while live or recently freed),
+ * the free callback, and the
  * "removed" mark that turns every later update into a no-op.
  *
  * <p>Locking: {@link #removed} is guarded by the owning {@link CoreEventLoop}'s loop lock; the final

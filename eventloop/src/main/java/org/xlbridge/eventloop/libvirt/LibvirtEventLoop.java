@@ -17,8 +17,10 @@ import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.HandleEvents;
+import org.xlbridge.eventloop.IdWraps;
 import org.xlbridge.eventloop.TimeoutCallback;
 import org.xlbridge.eventloop.core.Contract;
+import org.xlbridge.ids.IdAllocator;
 import org.xlbridge.time.Millis;
 import org.xlbridge.time.TimeSource;
 
@@ -30,8 +32,16 @@ import org.xlbridge.time.TimeSource;
  * <p>libvirt's loop exists once per process and cannot be unregistered. An instance is a handle on it:
  * it registers libvirt's implementation on first use (once per process), tracks the timers and handles
  * added through it, and {@link #close()} removes only those, runs their frees and stops its runner; a
- * later instance works in the same process. Ids are libvirt's own timer and watch ids, unique in the
- * process and never reused.
+ * later instance works in the same process.
+ *
+ * <p>Ids: this loop hands out its own ids, from two {@link IdAllocator}s (they wrap to 1 and skip ids live
+ * or recently freed, as the core's do), and maps them to libvirt's. libvirt 9's GLib loop counts its ids
+ * in a process-wide {@code int} that only goes up ({@code nexttimer++}, {@code nextwatch++} in
+ * {@code vireventglib.c}): it never reuses one, never wraps on purpose, and after 2^31 - 1 adds in one
+ * process the signed counter overflows and it answers negative ids, which this loop reports as a failed
+ * add ({@link EventLoopException}). That horizon is libvirt's, per process, and is listed in
+ * {@code docs/reliability.md}; ours wraps safely. An id is released after the registration's free ran (or,
+ * without a free, once no callback of it runs).
  *
  * <p>Sharing the loop: one thread at a time iterates libvirt's loop. {@link #run()} and {@link #runOnce()}
  * of any instance take a process-wide turn for each iteration, and an iteration dispatches the callbacks
@@ -70,7 +80,7 @@ import org.xlbridge.time.TimeSource;
  * and {@link #closed} are written under {@link #lock} and volatile, so that a runner waiting for the turn
  * can read them without it.
  */
-public final class LibvirtEventLoop implements EventLoop {
+public final class LibvirtEventLoop implements EventLoop, IdWraps {
     private static final Logger LOG = LoggerFactory.getLogger(LibvirtEventLoop.class);
     /** Callback failures: the first ten in full, then thinned out (a callback may throw millions of times). */
     private final RepeatedFailureLog callbackFailureLog = new RepeatedFailureLog(LOG, 10);
@@ -83,6 +93,9 @@ public final class LibvirtEventLoop implements EventLoop {
     /** Signalled (under lock) when a callback returns, a free finishes or the runner leaves. */
     private final Condition settled = lock.newCondition();
 
+    /** Guarded by lock. This loop's ids (the test-and-soak seam of {@link IdAllocator#configured}). */
+    private final IdAllocator timerIds = IdAllocator.configured("timer");
+    private final IdAllocator watchIds = IdAllocator.configured("watch");
     /** Guarded by lock. Live timers by id. */
     private final HashMap<Integer, TimerRegistration> timers = new HashMap<>();
     /** Guarded by lock. Live handles by id. */
@@ -146,14 +159,16 @@ public final class LibvirtEventLoop implements EventLoop {
             TimerRegistration reg = new TimerRegistration(this, CallbackRouter.newKey(), cb, ff);
             CallbackRouter.register(reg);
             long now = clock.nanoTime();
-            int id = LibvirtNative.virEventAddTimeout(frequencyMs, CallbackRouter.TIMEOUT, reg.opaque(),
+            int nativeId = LibvirtNative.virEventAddTimeout(frequencyMs, CallbackRouter.TIMEOUT, reg.opaque(),
                     CallbackRouter.FREE);
-            if (id <= 0) {
+            if (nativeId <= 0) {
                 CallbackRouter.forget(reg);
-                throw new EventLoopException("virEventAddTimeout(" + frequencyMs + " ms) failed: "
-                        + LibvirtNative.lastErrorMessage());
+                throw new EventLoopException("virEventAddTimeout(" + frequencyMs + " ms) failed (libvirt answered "
+                        + nativeId + "): " + LibvirtNative.lastErrorMessage());
             }
+            int id = timerIds.allocate();
             reg.id = id;
+            reg.nativeId = nativeId;
             armLocked(reg, frequencyMs, now);
             timers.put(id, reg);
             return id;
@@ -173,7 +188,7 @@ public final class LibvirtEventLoop implements EventLoop {
                 return;
             }
             armLocked(reg, frequencyMs, clock.nanoTime());
-            LibvirtNative.virEventUpdateTimeout(timer, frequencyMs);
+            LibvirtNative.virEventUpdateTimeout(reg.nativeId, frequencyMs);
         } finally {
             lock.unlock();
         }
@@ -194,7 +209,7 @@ public final class LibvirtEventLoop implements EventLoop {
             if (reg == null) {
                 return false;
             }
-            int rc = LibvirtNative.virEventRemoveTimeout(timer);
+            int rc = LibvirtNative.virEventRemoveTimeout(reg.nativeId);
             retireLocked(reg, rc, true);
             return true;
         } finally {
@@ -214,14 +229,16 @@ public final class LibvirtEventLoop implements EventLoop {
             HandleRegistration reg = new HandleRegistration(this, CallbackRouter.newKey(), fd, events, cb, ff);
             CallbackRouter.register(reg);
             // HandleEvents bits are libvirt's VIR_EVENT_HANDLE_* values: no translation.
-            int id = LibvirtNative.virEventAddHandle(fd, events, CallbackRouter.HANDLE, reg.opaque(),
+            int nativeId = LibvirtNative.virEventAddHandle(fd, events, CallbackRouter.HANDLE, reg.opaque(),
                     CallbackRouter.FREE);
-            if (id <= 0) {
+            if (nativeId <= 0) {
                 CallbackRouter.forget(reg);
                 throw new EventLoopException("virEventAddHandle(fd " + fd + ", " + HandleEvents.toString(events)
-                        + ") failed: " + LibvirtNative.lastErrorMessage());
+                        + ") failed (libvirt answered " + nativeId + "): " + LibvirtNative.lastErrorMessage());
             }
+            int id = watchIds.allocate();
             reg.id = id;
+            reg.nativeId = nativeId;
             handles.put(id, reg);
             processLoop.handleAdded(reg);
             return id;
@@ -241,7 +258,7 @@ public final class LibvirtEventLoop implements EventLoop {
                 return;
             }
             reg.events = events;
-            LibvirtNative.virEventUpdateHandle(watch, events);
+            LibvirtNative.virEventUpdateHandle(reg.nativeId, events);
         } finally {
             lock.unlock();
         }
@@ -262,7 +279,7 @@ public final class LibvirtEventLoop implements EventLoop {
             if (reg == null) {
                 return false;
             }
-            int rc = LibvirtNative.virEventRemoveHandle(watch);
+            int rc = LibvirtNative.virEventRemoveHandle(reg.nativeId);
             retireLocked(reg, rc, true);
             return true;
         } finally {
@@ -401,11 +418,11 @@ public final class LibvirtEventLoop implements EventLoop {
             closed = true;
             stopRequested = true;
             for (TimerRegistration reg : timers.values()) {
-                retireLocked(reg, LibvirtNative.virEventRemoveTimeout(reg.id), false);
+                retireLocked(reg, LibvirtNative.virEventRemoveTimeout(reg.nativeId), false);
             }
             timers.clear();
             for (HandleRegistration reg : handles.values()) {
-                retireLocked(reg, LibvirtNative.virEventRemoveHandle(reg.id), false);
+                retireLocked(reg, LibvirtNative.virEventRemoveHandle(reg.nativeId), false);
             }
             handles.clear();
             for (Registration reg : new ArrayList<>(freesOwed)) {
@@ -459,7 +476,7 @@ public final class LibvirtEventLoop implements EventLoop {
                 int remainingMs = Millis.ceil(early);
                 reg.armedMs = remainingMs;
                 earlyDispatches++;
-                LibvirtNative.virEventUpdateTimeout(reg.id, remainingMs);
+                LibvirtNative.virEventUpdateTimeout(reg.nativeId, remainingMs);
                 return;
             }
             if (-early > maxLatenessNanos) {
@@ -470,7 +487,7 @@ public final class LibvirtEventLoop implements EventLoop {
                 // Back from a remainder to the period; re-based after 'now', so libvirt's next fire is
                 // not before the expiry just recorded.
                 reg.armedMs = reg.frequencyMs;
-                LibvirtNative.virEventUpdateTimeout(reg.id, reg.frequencyMs);
+                LibvirtNative.virEventUpdateTimeout(reg.nativeId, reg.frequencyMs);
             }
             dispatches++;
             reg.inCallback = true;
@@ -552,6 +569,9 @@ public final class LibvirtEventLoop implements EventLoop {
         try {
             reg.inCallback = false;
             runFree = reg.freeAfterCallback && claimFreeLocked(reg);
+            if (reg.removed && reg.free == null) {
+                releaseIdLocked(reg); // removed during its callback, nothing to free: no one holds it now
+            }
             settled.signalAll();
         } finally {
             lock.unlock();
@@ -573,6 +593,9 @@ public final class LibvirtEventLoop implements EventLoop {
      */
     private void retireLocked(Registration reg, int rc, boolean queue) {
         reg.removed = true;
+        if (reg.free == null && !reg.inCallback) {
+            releaseIdLocked(reg); // no callback of it runs or will start, and nothing to free
+        }
         if (reg instanceof HandleRegistration) {
             processLoop.handleRetired((HandleRegistration) reg);
         }
@@ -592,6 +615,31 @@ public final class LibvirtEventLoop implements EventLoop {
                 return;
             }
             throw new EventLoopException(message);
+        }
+    }
+
+    /** Starts the quarantine of a removed registration's id (once: its free ran, or it has none). */
+    private void releaseIdLocked(Registration reg) {
+        (reg instanceof TimerRegistration ? timerIds : watchIds).release(reg.id);
+    }
+
+    @Override
+    public long timerIdWraps() {
+        lock.lock();
+        try {
+            return timerIds.wraps();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public long watchIdWraps() {
+        lock.lock();
+        try {
+            return watchIds.wraps();
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -615,6 +663,7 @@ public final class LibvirtEventLoop implements EventLoop {
             lock.lock();
             try {
                 unfreed--;
+                releaseIdLocked(reg);
                 settled.signalAll();
             } finally {
                 lock.unlock();

@@ -10,7 +10,8 @@ import org.xlbridge.eventloop.FreeCallback;
  * key in {@link CallbackRouter}: libvirt never dereferences it, and the Java object behind it stays in
  * the router until libvirt calls the free callback.
  *
- * <p>Locking: {@link #owner}, {@link #key} and {@link #free} are final; {@link #id} is written once,
+ * <p>Locking: {@link #owner}, {@link #key} and {@link #free} are final; {@link #id} and {@link #nativeId}
+ * are written once,
  * under the owner's lock, before the registration becomes visible to callers; every other field is
  * guarded by the owner's lock.
  */
@@ -19,8 +20,10 @@ abstract class Registration {
     final long key;
     final FreeCallback free;
 
-    /** libvirt's timer or watch id, which is also the id xlbridge hands out. */
+    /** The id this loop handed out (its own, see {@link LibvirtEventLoop}). */
     int id;
+    /** libvirt's timer or watch id, used for every call into libvirt. Written once with {@link #id}. */
+    int nativeId;
     /** Removed from libvirt (or the owner closed): no callback of it starts any more. */
     boolean removed;
     /** Its callback is running (on the thread iterating libvirt's loop). */

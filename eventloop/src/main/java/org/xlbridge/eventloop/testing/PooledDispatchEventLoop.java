@@ -1,5 +1,6 @@
 package org.xlbridge.eventloop.testing;
 
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
@@ -14,7 +15,9 @@ import org.xlbridge.eventloop.EventLoop;
 import org.xlbridge.eventloop.EventLoopStats;
 import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
+import org.xlbridge.eventloop.IdWraps;
 import org.xlbridge.eventloop.TimeoutCallback;
+import org.xlbridge.ids.IdAllocator;
 
 /**
  * A hostile application loop for tests: wraps another {@link EventLoop} and hands every dispatch to a
@@ -31,12 +34,18 @@ import org.xlbridge.eventloop.TimeoutCallback;
  * follow the inner loop's rules (see {@link EventLoop}); a callback's failure happens on a pool thread, so
  * it is logged and counted there and never leaves the inner loop's {@code run()}.
  *
- * <p>Locking: no lock. Per registration, {@link Slot#inFlight} counts dispatches handed to the pool and not
- * yet finished, {@link Slot#freeRequested} says the inner loop freed it and {@link Slot#freed} makes the
+ * <p>Ids: its own, from two {@link IdAllocator}s, mapped to the inner loop's. The inner loop releases its
+ * id when its free runs, but a dispatch of that registration may still be queued or running on the pool;
+ * this loop's id is released only when this loop's free has run, after the last of them, so no callback
+ * ever sees an id handed out again while it runs (I8).
+ *
+ * <p>Locking: the allocators are guarded by their own monitors; the id maps are concurrent; a slot's
+ * monitor guards its inner id and is held across the inner add (never across a callback). Per
+ * registration, {@link Slot#inFlight} counts dispatches handed to the pool and not yet finished, {@link Slot#freeRequested} says the inner loop freed it and {@link Slot#freed} makes the
  * free run once; the inner loop only frees after its last dispatch of that registration, so once
  * {@code freeRequested} is set {@code inFlight} can only fall.
  */
-public final class PooledDispatchEventLoop implements EventLoop {
+public final class PooledDispatchEventLoop implements EventLoop, IdWraps {
     private static final Logger log = LoggerFactory.getLogger(PooledDispatchEventLoop.class);
 
     private final EventLoop inner;
@@ -48,6 +57,13 @@ public final class PooledDispatchEventLoop implements EventLoop {
     /** Dispatches of one registration that may be queued or running at once. */
     static final int MAX_IN_FLIGHT = 2;
     private final AtomicInteger framesPending = new AtomicInteger();
+    /** Guarded by itself. This loop's timer ids. */
+    private final IdAllocator timerIds = IdAllocator.configured("timer");
+    /** Guarded by itself. This loop's watch ids. */
+    private final IdAllocator watchIds = IdAllocator.configured("watch");
+    /** Live registrations by this loop's id (removed at remove*, so later updates are no-ops). */
+    private final ConcurrentHashMap<Integer, Slot> timers = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Integer, Slot> handles = new ConcurrentHashMap<>();
 
     /**
      * @param inner    the loop that decides when things are due
@@ -81,12 +97,33 @@ public final class PooledDispatchEventLoop implements EventLoop {
 
     private final class Slot {
         final FreeCallback ff;
+        /** This loop's id and the allocator it came from. */
+        final int id;
+        final IdAllocator ids;
+        /** Guarded by this slot's monitor. The inner loop's id, 0 until the inner add returned. */
+        private int innerId;
         final AtomicInteger inFlight = new AtomicInteger();
         final AtomicBoolean freeRequested = new AtomicBoolean();
         final AtomicBoolean freed = new AtomicBoolean();
 
-        Slot(FreeCallback ff) {
+        Slot(FreeCallback ff, IdAllocator ids) {
             this.ff = ff;
+            this.ids = ids;
+            synchronized (ids) {
+                this.id = ids.allocate();
+            }
+        }
+
+        /** The inner id; waits (on the slot's monitor) while the inner add is still under way. */
+        synchronized int innerId() {
+            return innerId;
+        }
+
+        /** Gives the id back when the registration never got into the inner loop. */
+        void abandon() {
+            synchronized (ids) {
+                ids.release(id);
+            }
         }
 
         void dispatch(Runnable callback) {
@@ -139,12 +176,18 @@ public final class PooledDispatchEventLoop implements EventLoop {
         }
 
         private void runFree() {
-            if (ff != null && freed.compareAndSet(false, true)) {
+            if (freed.compareAndSet(false, true)) {
                 try {
-                    ff.free();
+                    if (ff != null) {
+                        ff.free();
+                    }
                 } catch (RuntimeException e) {
                     pooledFailures.increment();
                     log.warn("free callback threw", e);
+                } finally {
+                    synchronized (ids) {
+                        ids.release(id); // after the last dispatch and the free: nobody holds it
+                    }
                 }
             }
         }
@@ -155,18 +198,40 @@ public final class PooledDispatchEventLoop implements EventLoop {
         if (cb == null) {
             throw new IllegalArgumentException("handle callback must not be null");
         }
-        Slot slot = new Slot(ff);
-        return inner.addHandle(fd, events, (w, f, ev) -> slot.dispatch(() -> cb.onEvent(w, f, ev)), slot::innerFreed);
+        Slot slot = new Slot(ff, watchIds);
+        // Published first, and the inner add under the slot's monitor: a dispatch that races the add
+        // and updates or removes its own id finds the slot and waits for the inner id.
+        handles.put(slot.id, slot);
+        synchronized (slot) {
+            try {
+                slot.innerId = inner.addHandle(fd, events,
+                        (w, f, ev) -> slot.dispatch(() -> cb.onEvent(slot.id, f, ev)), slot::innerFreed);
+            } catch (RuntimeException | Error e) {
+                handles.remove(slot.id);
+                slot.abandon();
+                throw e;
+            }
+        }
+        return slot.id;
     }
 
     @Override
     public void updateHandle(int watch, int events) {
-        inner.updateHandle(watch, events);
+        Slot slot = handles.get(watch);
+        if (slot == null) {
+            inner.updateHandle(-1, events); // checks the arguments and the closed state; no-op otherwise
+            return;
+        }
+        inner.updateHandle(slot.innerId(), events);
     }
 
     @Override
     public boolean removeHandle(int watch) {
-        return inner.removeHandle(watch);
+        Slot slot = handles.remove(watch);
+        if (slot == null) {
+            return inner.removeHandle(-1);
+        }
+        return inner.removeHandle(slot.innerId());
     }
 
     @Override
@@ -174,18 +239,54 @@ public final class PooledDispatchEventLoop implements EventLoop {
         if (cb == null) {
             throw new IllegalArgumentException("timeout callback must not be null");
         }
-        Slot slot = new Slot(ff);
-        return inner.addTimeout(frequencyMs, t -> slot.dispatch(() -> cb.onTimeout(t)), slot::innerFreed);
+        Slot slot = new Slot(ff, timerIds);
+        // Published first, and the inner add under the slot's monitor: a dispatch that races the add
+        // and updates or removes its own id finds the slot and waits for the inner id.
+        timers.put(slot.id, slot);
+        synchronized (slot) {
+            try {
+                slot.innerId = inner.addTimeout(frequencyMs, t -> slot.dispatch(() -> cb.onTimeout(slot.id)),
+                        slot::innerFreed);
+            } catch (RuntimeException | Error e) {
+                timers.remove(slot.id);
+                slot.abandon();
+                throw e;
+            }
+        }
+        return slot.id;
     }
 
     @Override
     public void updateTimeout(int timer, int frequencyMs) {
-        inner.updateTimeout(timer, frequencyMs);
+        Slot slot = timers.get(timer);
+        if (slot == null) {
+            inner.updateTimeout(-1, frequencyMs); // checks the arguments and the closed state; no-op otherwise
+            return;
+        }
+        inner.updateTimeout(slot.innerId(), frequencyMs);
     }
 
     @Override
     public boolean removeTimeout(int timer) {
-        return inner.removeTimeout(timer);
+        Slot slot = timers.remove(timer);
+        if (slot == null) {
+            return inner.removeTimeout(-1);
+        }
+        return inner.removeTimeout(slot.innerId());
+    }
+
+    @Override
+    public long timerIdWraps() {
+        synchronized (timerIds) {
+            return timerIds.wraps();
+        }
+    }
+
+    @Override
+    public long watchIdWraps() {
+        synchronized (watchIds) {
+            return watchIds.wraps();
+        }
     }
 
     @Override

@@ -291,37 +291,67 @@ public abstract class EventLoopConformanceTest {
     }
 
     // ---------------------------------------------------------------------------------------------
-    // 3. ids positive, unique, never reused
+    // 3. ids positive, not reused while live or recently freed (I8)
+
+    /**
+     * The quarantine the loop promises, in adds of one kind: an id is not handed out again until that
+     * many adds after its free callback ran. The project's loops take it from the id seam in force
+     * ({@code docs/eventloop.md}, "Ids"); another implementation overrides this with its own promise.
+     */
+    protected int idQuarantine() {
+        return org.xlbridge.ids.IdAllocator.quarantineFor(org.xlbridge.ids.IdAllocator.configuredLastId());
+    }
 
     @Test
-    void timerIdsArePositiveAndNeverReused() {
+    void timerIdsArePositiveAndNotReusedWhileLiveOrRecentlyFreed() {
         int cycles = 100_000;
-        Set<Integer> ids = new HashSet<>(cycles * 2);
+        IdLedger ledger = new IdLedger(idQuarantine());
         AtomicInteger frees = new AtomicInteger();
+        List<Integer> kept = new ArrayList<>();
         for (int i = 0; i < cycles; i++) {
-            int id = loop.addTimeout(i % 2 == 0 ? -1 : ONE_HOUR_MS, t -> { }, frees::incrementAndGet);
-            assertThat(id).isPositive();
-            assertThat(ids.add(id)).as("id %d handed out twice", id).isTrue();
+            int[] box = new int[1];
+            int id = loop.addTimeout(i % 2 == 0 ? -1 : ONE_HOUR_MS, t -> { }, ledger.freeing(box, frees::incrementAndGet));
+            box[0] = id;
+            ledger.added(id);
+            if (i % 1000 == 0) {
+                kept.add(id); // live for the whole run: never handed out again meanwhile
+            } else {
+                assertThat(loop.removeTimeout(id)).isTrue();
+            }
+        }
+        for (int id : kept) {
             assertThat(loop.removeTimeout(id)).isTrue();
         }
         Await.until(() -> frees.get() == cycles, "all " + cycles + " frees");
+        assertThat(ledger.violations()).isEmpty();
         assertThat(loop.stats().liveTimeouts()).isZero();
     }
 
     @Test
-    void watchIdsArePositiveAndNeverReused() {
+    void watchIdsArePositiveAndNotReusedWhileLiveOrRecentlyFreed() {
         assumeTrue(supportsHandles());
         TestPipe p = pipe();
         int cycles = 10_000;
-        Set<Integer> ids = new HashSet<>(cycles * 2);
+        IdLedger ledger = new IdLedger(idQuarantine());
         AtomicInteger frees = new AtomicInteger();
+        List<Integer> kept = new ArrayList<>();
         for (int i = 0; i < cycles; i++) {
-            int id = loop.addHandle(p.readFd(), HandleEvents.READABLE, (w, fd, ev) -> { }, frees::incrementAndGet);
-            assertThat(id).isPositive();
-            assertThat(ids.add(id)).as("watch %d handed out twice", id).isTrue();
+            int[] box = new int[1];
+            int id = loop.addHandle(p.readFd(), HandleEvents.READABLE, (w, fd, ev) -> { },
+                    ledger.freeing(box, frees::incrementAndGet));
+            box[0] = id;
+            ledger.added(id);
+            if (i % 1000 == 0) {
+                kept.add(id);
+            } else {
+                assertThat(loop.removeHandle(id)).isTrue();
+            }
+        }
+        for (int id : kept) {
             assertThat(loop.removeHandle(id)).isTrue();
         }
         Await.until(() -> frees.get() == cycles, "all " + cycles + " frees");
+        assertThat(ledger.violations()).isEmpty();
         assertThat(loop.stats().liveHandles()).isZero();
     }
 

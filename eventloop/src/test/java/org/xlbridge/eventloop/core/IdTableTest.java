@@ -67,4 +67,27 @@ class IdTableTest {
         assertThat(table.get(Integer.MAX_VALUE)).isEqualTo("max");
         assertThat(table.remove(Integer.MAX_VALUE)).isEqualTo("max");
     }
+
+    @Test
+    void churnAcrossAWrapKeepsOnlyPagesWithLiveIds() {
+        IdTable<Integer> table = new IdTable<>();
+        int last = 20 * IdTable.PAGE_SIZE;
+        int window = IdTable.PAGE_SIZE / 2;
+        table.put(3, 3); // long-lived, at the bottom: the wrap must not disturb it
+        int id = 3;
+        for (int op = 0; op < 3 * last; op++) {
+            id = id == last ? 1 : id + 1;
+            if (id == 3) {
+                continue;
+            }
+            table.put(id, id);
+            int old = id - window < 1 ? id - window + last : id - window;
+            if (old != 3) {
+                table.remove(old);
+            }
+        }
+        assertThat(table.get(3)).isEqualTo(3);
+        assertThat(table.size()).isBetween(window, window + 2);
+        assertThat(table.allocatedPages()).isLessThanOrEqualTo(3);
+    }
 }

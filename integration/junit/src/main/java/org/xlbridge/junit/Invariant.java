@@ -21,7 +21,7 @@ public enum Invariant {
     /** Automatic. */
     I7("under ASAP_MODIFY, timeoutDeregister is never called"),
     /** Automatic: every id the loop hands out is checked. */
-    I8("loop ids are never reused"),
+    I8("loop ids are not reused while live or recently freed"),
     /** Needs the test: expectEvents / recordEvent. */
     I9("events exact: each caused event reaches each listener exactly once, in the domain's order, on the loop"
             + " thread"),

@@ -3,7 +3,6 @@ package org.xlbridge.junit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,12 +12,14 @@ import org.xlbridge.eventloop.FreeCallback;
 import org.xlbridge.eventloop.HandleCallback;
 import org.xlbridge.eventloop.TimeoutCallback;
 import org.xlbridge.eventloop.testing.PooledDispatchEventLoop;
+import org.xlbridge.ids.IdReuseAudit;
 
 /**
  * The loop a kit test's driver registers with: the loop the test asked for, seen through a thin layer that
  * changes nothing the driver can observe and reports to the {@link DriverInvariantChecker}:
  * <ul>
- *   <li>I8: every id the loop hands out is positive and never handed out twice (per kind);</li>
+ *   <li>I8: every id the loop hands out is positive and not handed out again while live or within the
+ *       loops' quarantine after its free ran (per kind; see {@code docs/invariants.md});</li>
  *   <li>I3 at the loop level (Contract 1, semantic 6): a registration's free runs once, never while one
  *       of its callbacks runs, and no callback of it runs after its free;</li>
  *   <li>I4: which registrations (by id, kind and the thread that added them) are still live;</li>
@@ -44,8 +45,9 @@ final class ObservedEventLoop implements EventLoop {
     private final boolean turnedByTest;
     private final Map<Integer, Reg> liveTimers = new ConcurrentHashMap<>();
     private final Map<Integer, Reg> liveHandles = new ConcurrentHashMap<>();
-    private final Set<Integer> issuedTimers = ConcurrentHashMap.newKeySet();
-    private final Set<Integer> issuedHandles = ConcurrentHashMap.newKeySet();
+    /** Thread-safe. I8 per kind: ids live or recently freed must not come back. */
+    private final IdReuseAudit timerIds = IdReuseAudit.forLoopIds("timer");
+    private final IdReuseAudit handleIds = IdReuseAudit.forLoopIds("watch");
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     ObservedEventLoop(EventLoop inner, DriverInvariantChecker checker, boolean turnedByTest) {
@@ -71,10 +73,14 @@ final class ObservedEventLoop implements EventLoop {
         volatile int id;
         final AtomicInteger running = new AtomicInteger();
         final AtomicInteger frees = new AtomicInteger();
+        final IdReuseAudit audit;
+        final IdReuseAudit.Ticket ticket;
 
-        Reg(String kind, String detail) {
+        Reg(String kind, String detail, IdReuseAudit audit) {
             this.kind = kind;
             this.detail = detail;
+            this.audit = audit;
+            this.ticket = audit.ticket();
         }
 
         void dispatch(Runnable callback) {
@@ -103,6 +109,7 @@ final class ObservedEventLoop implements EventLoop {
             if (running.get() > 0) {
                 checker.report(Invariant.I3, "loop: free of " + this + " ran while its callback was running");
             }
+            audit.freed(ticket);
             int i = id;
             if (i != 0) {
                 live.remove(i, this);
@@ -128,11 +135,13 @@ final class ObservedEventLoop implements EventLoop {
         }
     }
 
-    private void track(Reg r, int id, Set<Integer> issued, Map<Integer, Reg> live) {
+    private void track(Reg r, int id, Map<Integer, Reg> live) {
         if (id <= 0) {
             checker.report(Invariant.I8, "loop handed out a " + r.kind + " id that is not positive: " + id);
-        } else if (!issued.add(id)) {
-            checker.report(Invariant.I8, "loop handed out " + r.kind + " id " + id + " a second time");
+            r.audit.added(r.ticket, id);
+        } else if (!r.audit.added(r.ticket, id)) {
+            checker.report(Invariant.I8, "loop handed out " + r.kind + " id " + id + " again while live or"
+                    + " recently freed");
         }
         r.id = id;
         live.put(id, r);
@@ -146,9 +155,9 @@ final class ObservedEventLoop implements EventLoop {
         if (cb == null) {
             throw new IllegalArgumentException("null TimeoutCallback");
         }
-        Reg r = new Reg("timer", "added with frequency " + frequencyMs + " ms");
+        Reg r = new Reg("timer", "added with frequency " + frequencyMs + " ms", timerIds);
         int id = inner.addTimeout(frequencyMs, t -> r.dispatch(() -> cb.onTimeout(t)), () -> r.free(ff, liveTimers));
-        track(r, id, issuedTimers, liveTimers);
+        track(r, id, liveTimers);
         return id;
     }
 
@@ -167,10 +176,10 @@ final class ObservedEventLoop implements EventLoop {
         if (cb == null) {
             throw new IllegalArgumentException("null HandleCallback");
         }
-        Reg r = new Reg("handle", "fd " + fd);
+        Reg r = new Reg("handle", "fd " + fd, handleIds);
         int id = inner.addHandle(fd, events, (w, f, ev) -> r.dispatch(() -> cb.onEvent(w, f, ev)),
                 () -> r.free(ff, liveHandles));
-        track(r, id, issuedHandles, liveHandles);
+        track(r, id, liveHandles);
         return id;
     }
 

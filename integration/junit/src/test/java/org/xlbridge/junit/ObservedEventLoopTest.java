@@ -91,7 +91,7 @@ class ObservedEventLoopTest {
         assertThat(checker.counts().get(Invariant.I8)).isEqualTo(2);
         assertThat(checker.counts().get(Invariant.I3)).isEqualTo(2);
         assertThat(checker.violations()).extracting(Violation::message).anySatisfy(m ->
-                assertThat(m).contains("timer id 7 a second time")).anySatisfy(m ->
+                assertThat(m).contains("timer id 7 again while live")).anySatisfy(m ->
                 assertThat(m).contains("handle id that is not positive: -1")).anySatisfy(m ->
                 assertThat(m).contains("ran 2 times")).anySatisfy(m ->
                 assertThat(m).contains("dispatched after its free"));

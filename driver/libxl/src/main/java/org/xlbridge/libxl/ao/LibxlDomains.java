@@ -1010,7 +1010,7 @@ public final class LibxlDomains implements AutoCloseable {
         LibxlError err = switch (e.kind()) {
             case NO_SUCH_DOMAIN -> LibxlError.DOMAIN_NOTFOUND;
             case WRONG_STATE, INVALID -> LibxlError.INVAL;
-            case CONNECTION_LOST -> LibxlError.FAIL;
+            case CONNECTION_LOST, NO_FREE_DOMID -> LibxlError.FAIL;
         };
         return new LibxlException(err, what + ": " + e.getMessage(), e);
     }
