@@ -99,7 +99,19 @@ public final class ClientConnection {
 
     /** Puts the socket on the loop. Called once, on the loop thread, right after accept. */
     void register() {
-        watch = loop.addHandle(fd, HandleEvents.READABLE, (w, f, ev) -> onEvent(ev), () -> Posix.closeQuietly(fd));
+        watch = loop.addHandle(fd, HandleEvents.READABLE, (w, f, ev) -> onEvent(ev), this::freed);
+    }
+
+    /**
+     * The handle's free: on the loop thread, once no callback of this client can run (event registrations
+     * run in its handle callback). Closes the fd and gives the client's event callback ids back.
+     */
+    private void freed() {
+        Posix.closeQuietly(fd);
+        for (Integer cb : callbacks.keySet()) {
+            daemon.callbackIds.release(cb);
+        }
+        callbacks.clear();
     }
 
     boolean isClosed() {

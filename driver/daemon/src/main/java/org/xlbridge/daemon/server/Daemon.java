@@ -141,6 +141,11 @@ public final class Daemon implements AutoCloseable {
         clients.remove(c);
     }
 
+    /** The event callback ids handed to clients (registered now, wraps). */
+    public CallbackIds callbackIds() {
+        return callbackIds;
+    }
+
     public DaemonStats.Snapshot stats() {
         return stats.snapshot();
     }

@@ -352,6 +352,7 @@ final class Dispatcher {
                     throw new CallError(ErrorNumber.VIR_ERR_INVALID_ARG.ordinal(), RemoteError.FROM_REMOTE,
                             "domain event callback " + cb + " not registered");
                 }
+                daemon.callbackIds.release(cb);
                 c.dropListenerIfUnused();
             }
             case CONNECT_DOMAIN_EVENT_REGISTER, CONNECT_DOMAIN_EVENT_REGISTER_ANY -> {
