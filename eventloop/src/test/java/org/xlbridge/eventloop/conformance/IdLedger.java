@@ -28,10 +28,16 @@ public final class IdLedger {
         this.quarantine = quarantine;
     }
 
-    /** A free callback that records {@code box[0]}'s free, then runs {@code inner} (may be null). */
+    /**
+     * A free callback that records {@code box[0]}'s free, then runs {@code inner} (may be null). The id is
+     * read under the ledger's lock: an adder that holds it while it adds and fills the box (as the wrapping
+     * loops of the tests do) is thus never seen half-way, even when the free runs before its add returned.
+     */
     public FreeCallback freeing(int[] box, FreeCallback inner) {
         return () -> {
-            freed(box[0]);
+            synchronized (this) {
+                freed(box[0]);
+            }
             if (inner != null) {
                 inner.free();
             }
