@@ -12,6 +12,7 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
@@ -94,7 +95,15 @@ final class XlState implements DriverState {
     private final ExecutorService eventWorker;
     private final CopyOnWriteArrayList<XlConnect> connections = new CopyOnWriteArrayList<>();
     private volatile Thread loopThread;
+    /** The one-shot timer that learns the loop thread (written once, in the constructor). */
     private final int loopProbe;
+    /**
+     * Whether {@link #loopProbe} was removed: by its own first dispatch or by {@link #close()}, whichever
+     * sets this first. Only one may remove it: a second remove after its free would, with ids that wrap,
+     * remove the registration the loop handed that id to next (the wrap soak caught it so: a libxl timeout
+     * of the next driver state freed before it fired).
+     */
+    private final AtomicBoolean loopProbeRemoved = new AtomicBoolean();
     /** Set by a checker before its workload; read under a domain's job. */
     private volatile EventJournal journal;
     /** Set by a checker before its workload; read by the API threads and by libxl's completion callbacks. */
@@ -139,12 +148,12 @@ final class XlState implements DriverState {
             return t;
         });
         // Learn which thread runs the loop, to refuse waiting for the loop on the loop thread.
-        int[] self = new int[1];
-        self[0] = loop.addTimeout(0, id -> {
+        this.loopProbe = loop.addTimeout(0, id -> {
             loopThread = Thread.currentThread();
-            loop.removeTimeout(id);
+            if (loopProbeRemoved.compareAndSet(false, true)) {
+                loop.removeTimeout(id);
+            }
         }, null);
-        this.loopProbe = self[0];
         log.info("xl driver state started: ctx allocated, osevent hooks on {} ({})", loop, env.protocol());
     }
 
@@ -1076,6 +1085,16 @@ final class XlState implements DriverState {
         return bridge;
     }
 
+    /** The loop probe's timer id (tests). */
+    int loopProbeId() {
+        return loopProbe;
+    }
+
+    /** Whether the loop probe has run (tests). */
+    boolean loopThreadKnown() {
+        return loopThread != null;
+    }
+
     LibxlContext context() {
         return ctx;
     }
@@ -1109,7 +1128,9 @@ final class XlState implements DriverState {
         } finally {
             listLock.unlock();
         }
-        loop.removeTimeout(loopProbe);
+        if (loopProbeRemoved.compareAndSet(false, true)) {
+            loop.removeTimeout(loopProbe); // it never fired; once it did, its id is not ours any more
+        }
         // Abort libxl's operations first: a caller blocked in one holds its domain's job, and an event
         // handler on the worker may wait for that job; draining the worker first would wait for libxl's own
         // timeouts (up to 40 s for a disk backend) before anything is aborted.
