@@ -11,8 +11,9 @@ import java.util.Locale;
  *
  * @param series       the series
  * @param outcome      flat, growing, or unchecked (too few samples, or the series was not measured)
- * @param firstMean    mean of the first third of the post-warm-up samples (NaN when unchecked)
- * @param lastMean     mean of the last third (NaN when unchecked)
+ * @param firstMean    mean of the first third of the post-warm-up samples, its median for a series
+ *                     {@linkplain LeakSeries#judgedByMedian() judged by medians} (NaN when unchecked)
+ * @param lastMean     the same of the last third (NaN when unchecked)
  * @param samples      post-warm-up samples judged
  * @param message      one line for people: the verdict, both means and the bound, or why unchecked
  */
@@ -92,18 +93,29 @@ public record LeakVerdict(LeakSeries series, Outcome outcome, double firstMean, 
             }
         }
         int third = n / 3;
-        double first = mean(series, after, 0, third);
-        double last = mean(series, after, n - third, n);
+        double first = series.judgedByMedian() ? median(series, after, 0, third) : mean(series, after, 0, third);
+        double last = series.judgedByMedian() ? median(series, after, n - third, n) : mean(series, after, n - third, n);
+        String central = series.judgedByMedian() ? "median" : "mean";
         double growth = last - first;
         double relative = first * series.relativeBound();
         boolean flat = growth <= series.absoluteBound() || growth <= relative;
-        String span = String.format(Locale.ROOT, "first third (%s..%s s) mean %s, last third (%s..%s s) mean %s",
-                seconds(after.get(0)), seconds(after.get(third - 1)), fmt(series, first),
-                seconds(after.get(n - third)), seconds(after.get(n - 1)), fmt(series, last));
+        String span = String.format(Locale.ROOT, "first third (%s..%s s) %s %s, last third (%s..%s s) %s %s",
+                seconds(after.get(0)), seconds(after.get(third - 1)), central, fmt(series, first),
+                seconds(after.get(n - third)), seconds(after.get(n - 1)), central, fmt(series, last));
         String message = String.format(Locale.ROOT, "%s %s: %s, %s%s (bound +%s or +%d%%)", series.key(),
                 flat ? "flat" : "growing", span, growth >= 0 ? "+" : "", fmt(series, growth),
                 fmt(series, series.absoluteBound()), Math.round(series.relativeBound() * 100));
         return new LeakVerdict(series, flat ? Outcome.FLAT : Outcome.GROWING, first, last, n, message);
+    }
+
+    private static double median(LeakSeries series, List<SoakSample> s, int from, int to) {
+        double[] v = new double[to - from];
+        for (int i = from; i < to; i++) {
+            v[i - from] = series.value(s.get(i));
+        }
+        java.util.Arrays.sort(v);
+        int m = v.length / 2;
+        return v.length % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
     }
 
     private static double mean(LeakSeries series, List<SoakSample> s, int from, int to) {
