@@ -57,9 +57,10 @@ public final class ControlLateness implements AutoCloseable {
     }
 
     private void run() {
+        // The first park began when the probe was made, not when this thread got to run: a thread that is
+        // started late is itself the machine's noise.
+        long start = parkedSince;
         while (running) {
-            long start = clock.nanoTime();
-            parkedSince = start;
             long deadline = start + periodNanos;
             long now;
             // parkNanos may return early (spurious wake-up): park again for what is left
@@ -67,6 +68,8 @@ public final class ControlLateness implements AutoCloseable {
                 LockSupport.parkNanos(deadline - now);
             }
             recorder.recordValue(Math.max(0, now - deadline) / 1000);
+            start = now;
+            parkedSince = now;
         }
     }
 
