@@ -12,12 +12,16 @@ import org.xlbridge.host.HostRunner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code xlbridge host}: management clients on a simulated Xen host through the driver API. Exit 0 iff no violation. */
+/**
+ * {@code xlbridge host}: management clients on a simulated Xen host through the driver API, in-process or
+ * (--over-daemon) through the daemon with libvirt-java. Exit 0 iff no violation.
+ */
 @Command(name = "host", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         header = "Management clients on a simulated Xen host through the driver API, checked for I1-I10.",
         description = {"A simulated Xen host of N domains (xl:///system, seeded random guests) and M management",
                 "clients doing lifecycle operations through the driver API, on the chosen loop and protocol.",
                 "Reports operations, lifecycle events (I9), shutdown waits, races seen and I1-I10.",
+                "With --over-daemon the host is served by the daemon and reached with libvirt-java.",
                 "Exit code 0 iff no invariant was violated; 1 on violations; 2 usage; 3 when the loop could not start."})
 public final class HostCommand implements Callable<Integer> {
     @Option(names = "--domains", defaultValue = "200", description = "simulated domains (default ${DEFAULT-VALUE})")
@@ -47,6 +51,12 @@ public final class HostCommand implements Callable<Integer> {
             description = "the random guests' longest answer delay (default ${DEFAULT-VALUE})")
     long maxAnswerMs;
 
+    @Option(names = "--over-daemon",
+            description = {"serve the host through the daemon (libvirt's RPC protocol, a socket in a temporary directory)",
+                    "and run the clients and the checking connections as libvirt-java connections to",
+                    "xen+unix:///system?socket=...: I9 is checked on events that crossed the wire (needs libvirt0)"})
+    boolean overDaemon;
+
     @Option(names = "--json", paramLabel = "FILE", description = "also write the report to FILE as JSON")
     Path json;
 
@@ -68,7 +78,7 @@ public final class HostCommand implements Callable<Integer> {
             named("--shutdown-wait", shutdownWait);
             OutputPaths.checkFile("--json", json);
             options = new HostOptions(LoopKind.parse(loop), DriverConfig.parseProtocol(protocol), domains, clients,
-                    Durations.parse(duration), seed, Durations.parse(shutdownWait), maxAnswerMs);
+                    Durations.parse(duration), seed, Durations.parse(shutdownWait), maxAnswerMs, overDaemon);
         } catch (IllegalArgumentException e) {
             System.err.println("xlbridge host: " + e.getMessage());
             return ExitCodes.USAGE;

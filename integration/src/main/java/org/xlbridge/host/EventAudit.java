@@ -20,7 +20,7 @@ import org.xlbridge.driver.xl.EventJournal;
  *
  * <p>Locking: every field is guarded by {@code this}; both entry points are short and call nothing.
  */
-final class EventAudit implements EventJournal, LifecycleListener {
+final class EventAudit implements LifecycleAudit {
     private static final class Produced {
         final String domain;
         final int index;
@@ -76,7 +76,8 @@ final class EventAudit implements EventJournal, LifecycleListener {
     }
 
     /** The counts so far. */
-    synchronized EventCounts counts() {
+    @Override
+    public synchronized EventCounts counts() {
         long lost = 0;
         for (Produced p : produced.values()) {
             if (p.deliveries == 0) {
@@ -87,7 +88,8 @@ final class EventAudit implements EventJournal, LifecycleListener {
     }
 
     /** Domains that produced an event not (yet) delivered, for the report's samples. */
-    synchronized List<String> domainsWithLostEvents(int max) {
+    @Override
+    public synchronized List<String> domainsWithLostEvents(int max) {
         List<String> out = new ArrayList<>();
         for (Produced p : produced.values()) {
             if (p.deliveries == 0 && !out.contains(p.domain) && out.size() < max) {

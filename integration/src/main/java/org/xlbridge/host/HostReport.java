@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.xlbridge.daemon.server.DaemonStats;
 import org.xlbridge.driver.BridgeStats;
 import org.xlbridge.driver.xl.XlStats;
 import org.xlbridge.libxl.ao.DomainsStats;
@@ -16,10 +17,14 @@ import org.xlbridge.libxl.ao.DomainsStats;
  * The result of {@code xlbridge host}: a table for people and the same figures as JSON (SPEC Reports:
  * {@code command, loop, protocol, durationMs, violations, result}, and {@code operations},
  * {@code events = {expected, delivered, lost, duplicated}}, {@code racesSeen}).
+ *
+ * <p>{@code daemon}: the daemon's figures when the run went over it ({@link HostOptions#overDaemon()}), else
+ * null (JSON {@code "daemon": null}). The libxl, bridge and driver figures are the xl driver's, which over
+ * the daemon is the daemon's (same process).
  */
 public record HostReport(HostOptions options, long durationMs, OperationTable operations, EventCounts events,
         long shutdownWaitsByGuest, long shutdownWaitsByTimeout, BridgeStats bridge, DomainsStats libxl,
-        XlStats driver, Map<String, Long> violations, List<String> notes) {
+        XlStats driver, DaemonStats.Snapshot daemon, Map<String, Long> violations, List<String> notes) {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** Every invariant's key, in order; those {@code host} cannot observe are reported 0 and named in the notes. */
@@ -54,9 +59,10 @@ public record HostReport(HostOptions options, long durationMs, OperationTable op
 
     public String table() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%nxlbridge host: %d domains, %d clients, %s loop, %s, %d ms, seed %d%n",
-                options.domains(), options.clients(), options.loop().cliName(), protocolName(), durationMs,
-                options.seed()));
+        sb.append(String.format("%nxlbridge host: %d domains, %d clients%s, %s loop, %s, %d ms, seed %d%n",
+                options.domains(), options.clients(),
+                options.overDaemon() ? " over the daemon (libvirt-java, xen+unix://)" : "",
+                options.loop().cliName(), protocolName(), durationMs, options.seed()));
         sb.append(String.format("%-14s %8s %8s %8s %9s %8s %10s %10s%n", "operation", "ok", "timeout", "aborted",
                 "conflict", "failed", "p50 ms", "p99 ms"));
         for (OperationRow r : operations.rows()) {
@@ -70,6 +76,12 @@ public record HostReport(HostOptions options, long durationMs, OperationTable op
                 events.outOfOrder(), events.offLoopThread()));
         sb.append(String.format("two connections' sequences: %d positions compared, %d different%n",
                 events.comparedAcrossConnections(), events.differentAcrossConnections()));
+        if (daemon != null) {
+            sb.append(String.format("daemon: %d connections, %d calls, events sent %d, errors sent %d (NO_SUPPORT %d);"
+                    + " dropped: %d keepalive, %d output overflow, %d bad frames%n", daemon.connectionsAccepted(),
+                    daemonCalls(), daemon.eventsSent(), daemon.errorsSent(), daemon.noSupportAnswers(),
+                    daemon.keepaliveDrops(), daemon.outputOverflowDrops(), daemon.badFrames()));
+        }
         sb.append(String.format("shutdown waits: ended by the guest %d, by the timeout (then destroyed) %d%n",
                 shutdownWaitsByGuest, shutdownWaitsByTimeout));
         sb.append(String.format("libxl: operations %d started, %d completed, %d timed out, %d aborted; shutdown aos "
@@ -91,6 +103,10 @@ public record HostReport(HostOptions options, long durationMs, OperationTable op
         return sb.toString();
     }
 
+    private long daemonCalls() {
+        return daemon.callsByProcedure().values().stream().mapToLong(Long::longValue).sum();
+    }
+
     String protocolName() {
         return switch (options.protocol()) {
             case ASAP_MODIFY -> "asap-modify";
@@ -107,6 +123,7 @@ public record HostReport(HostOptions options, long durationMs, OperationTable op
         root.put("domains", options.domains());
         root.put("clients", options.clients());
         root.put("seed", options.seed());
+        root.put("overDaemon", options.overDaemon());
         ObjectNode ops = root.putObject("operations");
         for (OperationRow r : operations.rows()) {
             ObjectNode o = ops.putObject(r.kind());
@@ -131,6 +148,20 @@ public record HostReport(HostOptions options, long durationMs, OperationTable op
         waits.put("byGuest", shutdownWaitsByGuest);
         waits.put("byTimeout", shutdownWaitsByTimeout);
         root.put("racesSeen", racesSeen());
+        if (daemon == null) {
+            root.putNull("daemon");
+        } else {
+            ObjectNode dm = root.putObject("daemon");
+            dm.put("connectionsAccepted", daemon.connectionsAccepted());
+            dm.put("calls", daemonCalls());
+            dm.put("eventsSent", daemon.eventsSent());
+            dm.put("errorsSent", daemon.errorsSent());
+            dm.put("noSupport", daemon.noSupportAnswers());
+            dm.put("keepaliveDrops", daemon.keepaliveDrops());
+            dm.put("outputOverflowDrops", daemon.outputOverflowDrops());
+            dm.put("badFrames", daemon.badFrames());
+            dm.put("repliesForGoneClients", daemon.repliesDropped());
+        }
         ObjectNode lx = root.putObject("libxl");
         lx.put("started", libxl.started());
         lx.put("completed", libxl.completed());
