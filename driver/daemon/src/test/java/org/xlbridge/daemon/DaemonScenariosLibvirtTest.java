@@ -1,13 +1,9 @@
 package org.xlbridge.daemon;
 
-import java.util.List;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.libvirt.Error.ErrorNumber;
 import org.xlbridge.driver.api.Connect;
-import org.xlbridge.driver.api.ShutdownResult;
-import org.xlbridge.driver.scenarios.DomainScenarios;
+import org.xlbridge.driver.scenarios.XlDomainScenarios;
 import org.xlbridge.driver.scenarios.RunningDriver;
 import org.xlbridge.eventloop.libvirt.LibvirtAssumptions;
 import org.xlbridge.eventloop.libvirt.LibvirtEventLoop;
@@ -20,7 +16,7 @@ import org.xlbridge.eventloop.poll.PollEventLoop;
  * the same behaviour and the same error numbers over the wire. The client runs on libvirt's own loop, the
  * daemon on the embedded one.
  */
-class DaemonScenariosLibvirtTest extends DomainScenarios {
+class DaemonScenariosLibvirtTest extends XlDomainScenarios {
     private static RunningDaemon daemon;
     private static RunningDriver client;
 
@@ -52,35 +48,5 @@ class DaemonScenariosLibvirtTest extends DomainScenarios {
     @Override
     protected Thread loopThread() {
         return client.loopThread();
-    }
-
-    @Override
-    protected String domainType() {
-        return "xen";
-    }
-
-    @Override
-    protected String ignoringGuestXml(String name, UUID uuid) {
-        return domainXml(name, uuid).replace("</devices>", "</devices><metadata><guest shutdown='never'/></metadata>");
-    }
-
-    @Override
-    protected ShutdownResult expectedResultForIgnoringGuest() {
-        return ShutdownResult.DESTROYED_AFTER_TIMEOUT;
-    }
-
-    @Override
-    protected List<String> expectedRebootEvents() {
-        return List.of("STOPPED/SHUTDOWN", "STARTED/BOOTED");
-    }
-
-    @Override
-    protected boolean supportsDiskHotplug() {
-        return true;
-    }
-
-    @Override
-    protected ErrorNumber wrongStateError(String operation) {
-        return operation.equals("resume") ? null : ErrorNumber.VIR_ERR_OPERATION_INVALID;
     }
 }

@@ -52,8 +52,14 @@ class LibvirtCloseListenerEmbeddedTest {
         assertThat(kept.setKeepAlive(5, 5)).isTrue();
         int handles = impl.liveHandles();
         assertThat(kept.close()).as("the close callback still references the connection").isEqualTo(1);
-        // the tidy connection's frees ran within this time above; this one's do not come
-        Thread.sleep(200);
+        // a remove made by close would have queued its free before this barrier: two loop turns later it ran
+        java.util.concurrent.CountDownLatch twice = new java.util.concurrent.CountDownLatch(2);
+        int barrier = fixture.loop().addTimeout(0, x -> twice.countDown(), null);
+        try {
+            assertThat(twice.await(10, java.util.concurrent.TimeUnit.SECONDS)).as("the loop turned").isTrue();
+        } finally {
+            fixture.loop().removeTimeout(barrier);
+        }
         assertThat(impl.liveHandles()).as("the socket handle stays on the loop").isEqualTo(handles);
         assertThat(impl.liveRegistrations()).isPositive();
     }
